@@ -1,0 +1,59 @@
+#include "db/database.hpp"
+
+#include "db/migrations.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+namespace cp2::db {
+
+int latest_schema_version() { return migrations().back().version; }
+
+int schema_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+std::unique_ptr<SQLite::Database> open_database(const std::string& path,
+                                                std::chrono::milliseconds busy_timeout) {
+  std::unique_ptr<SQLite::Database> db;
+  int app_id = 0, version = 0, objects = 0;
+  try {
+    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->setBusyTimeout(static_cast<int>(busy_timeout.count()));
+    // Reading these touches nothing; a file that is not SQLite fails here.
+    app_id = db->execAndGet("PRAGMA application_id").getInt();
+    version = db->execAndGet("PRAGMA user_version").getInt();
+    objects = db->execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
+  } catch (const SQLite::Exception& e) {
+    throw database_error(fmt::format("{}: cannot open as a SQLite database: {}", path, e.what()));
+  }
+
+  bool fresh = app_id == 0 && version == 0 && objects == 0;
+  if (!fresh && app_id != application_id)
+    throw database_error(fmt::format(
+        "{}: not a CP2 gateway database (application_id {:#x}); it was left untouched", path,
+        static_cast<unsigned>(app_id)));
+  if (version > latest_schema_version())
+    throw database_error(fmt::format(
+        "{}: schema version {} is newer than this binary's {}; use a newer cp2-gateway", path,
+        version, latest_schema_version()));
+
+  try {
+    if (path != ":memory:") db->exec("PRAGMA journal_mode = WAL");
+    // FULL: a commit is on disk before we answer, so an acknowledged application survives a
+    // power cut, not only a crash of the process.
+    db->exec("PRAGMA synchronous = FULL");
+    db->exec("PRAGMA foreign_keys = ON");
+    for (const auto& m : migrations()) {
+      if (m.version <= version) continue;
+      SQLite::Transaction tx(*db);
+      db->exec(m.sql);
+      db->exec(fmt::format("PRAGMA user_version = {}", m.version));
+      if (m.version == 1) db->exec(fmt::format("PRAGMA application_id = {}", application_id));
+      tx.commit();
+    }
+  } catch (const SQLite::Exception& e) {
+    throw database_error(fmt::format("{}: migration failed: {}", path, e.what()));
+  }
+  return db;
+}
+
+}  // namespace cp2::db

@@ -1,0 +1,69 @@
+#include "db/migrations.hpp"
+
+namespace cp2::db {
+namespace {
+
+// Times are Unix milliseconds (UTC). Phone numbers are the canonical 2547XXXXXXXX form.
+// Released migrations are never edited: a change is a new entry at the end.
+constexpr migration all[] = {
+    {1, "accounts and outbox", R"sql(
+CREATE TABLE accounts (
+  phone               TEXT PRIMARY KEY,
+  username            TEXT NOT NULL UNIQUE,
+  password_hash       TEXT NOT NULL,
+  created_at          INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL,
+  failed_logins       INTEGER NOT NULL DEFAULT 0,
+  locked_until        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- STOP is recorded for any number, with or without an account (SPEC section 7).
+CREATE TABLE opt_outs (
+  phone TEXT PRIMARY KEY,
+  since INTEGER NOT NULL
+) STRICT;
+
+-- Incoming SMS ids already handled: the same id delivered twice is handled once.
+CREATE TABLE inbound_sms (
+  id          TEXT PRIMARY KEY,
+  phone       TEXT NOT NULL,
+  keyword     TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+) STRICT;
+
+-- Password resets and other rate-limited events, counted over a sliding window.
+CREATE TABLE limit_events (
+  phone TEXT NOT NULL,
+  kind  TEXT NOT NULL,
+  at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX limit_events_by_phone ON limit_events (phone, kind, at);
+
+-- Every outbound SMS, written in the same transaction as the change that causes it.
+CREATE TABLE outbox (
+  id                  INTEGER PRIMARY KEY,
+  phone               TEXT NOT NULL,
+  body                TEXT NOT NULL,
+  sensitive           INTEGER NOT NULL DEFAULT 0,
+  kind                TEXT NOT NULL,
+  link_id             TEXT NOT NULL DEFAULT '',
+  state               TEXT NOT NULL DEFAULT 'queued'
+                      CHECK (state IN ('queued','sending','accepted','sent','delivered','failed')),
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at     INTEGER NOT NULL,
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  provider_message_id TEXT UNIQUE,
+  cost                TEXT NOT NULL DEFAULT '',
+  last_error          TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_phone ON outbox (phone, id);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const migration> migrations() { return all; }
+
+}  // namespace cp2::db
