@@ -1,0 +1,407 @@
+#include "gateway/http_server.hpp"
+
+#include "gateway/form.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+namespace cp2::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+
+namespace {
+
+// What stop() may touch of a connection. Only used on the connection's strand.
+struct connection_ctl {
+  asio::any_io_executor strand;
+  beast::tcp_stream* stream = nullptr;  // null once the session has ended
+  bool busy = false;                    // a request is being read past its header or handled
+};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "application/x-www-form-urlencoded; charset=UTF-8" -> "application/x-www-form-urlencoded"
+std::string media_type(std::string_view header) {
+  auto semi = header.find(';');
+  auto t = header.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  return lower(t);
+}
+
+bool has_body_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH"; }
+
+}  // namespace
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io, const router& r, server_options o)
+      : ioc(io), routes(r), opts(std::move(o)), acceptor(asio::make_strand(io)) {
+    std::random_device rd;
+    boot_tag = rd();
+  }
+
+  asio::io_context& ioc;
+  const router& routes;
+  server_options opts;
+  tcp::acceptor acceptor;
+  std::uint16_t bound_port = 0;
+  std::uint32_t boot_tag = 0;
+  std::atomic<std::uint64_t> next_request{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<int> open{0};
+
+  std::mutex mu;  // guards conns, next_conn, on_stopped
+  std::unordered_map<std::uint64_t, std::shared_ptr<connection_ctl>> conns;
+  std::uint64_t next_conn = 0;
+  std::function<void()> on_stopped;
+
+  std::string make_request_id() {
+    return fmt::format("{:08x}{:08x}", boot_tag, static_cast<std::uint32_t>(++next_request));
+  }
+
+  void connection_closed(std::uint64_t id) {
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mu);
+      conns.erase(id);
+      if (stopping && conns.empty() && on_stopped) done = std::exchange(on_stopped, nullptr);
+    }
+    --open;
+    if (done) done();
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    asio::steady_timer backoff(acceptor.get_executor());
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple_awaitable);
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      if (ec) {
+        // Out of descriptors and the like: wait a little instead of spinning.
+        spdlog::warn("accept failed: {}", ec.message());
+        backoff.expires_after(std::chrono::milliseconds(50));
+        co_await backoff.async_wait(as_tuple_awaitable);
+        continue;
+      }
+      auto ex = socket.get_executor();
+      if (open.load() >= opts.max_connections) {
+        asio::co_spawn(ex, reject(std::move(socket)), [](std::exception_ptr) {});
+        continue;
+      }
+      auto ctl = std::make_shared<connection_ctl>();
+      ctl->strand = ex;
+      std::uint64_t id;
+      {
+        std::lock_guard lock(mu);
+        id = ++next_conn;
+        conns.emplace(id, ctl);
+      }
+      ++open;
+      asio::co_spawn(ex, session(std::move(socket), ctl),
+                     [self, id](std::exception_ptr e) {
+                       if (e) {
+                         try {
+                           std::rethrow_exception(e);
+                         } catch (const std::exception& ex2) {
+                           spdlog::error("connection failed: {}", ex2.what());
+                         }
+                       }
+                       self->connection_closed(id);
+                     });
+    }
+  }
+
+  // Over the connection cap: a short 503 and close, without reading the request.
+  asio::awaitable<void> reject(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    http::response<http::string_body> res{http::status::service_unavailable, 11};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::retry_after, "1");
+    res.keep_alive(false);
+    res.body() = "busy, try again shortly\n";
+    res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(1));
+    co_await http::async_write(stream, res, as_tuple_awaitable);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<connection_ctl> ctl) {
+    beast::tcp_stream stream(std::move(socket));
+    ctl->stream = &stream;
+    struct detach {
+      connection_ctl& c;
+      ~detach() { c.stream = nullptr; }
+    } guard_ctl{*ctl};
+
+    beast::error_code ec;
+    std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      if (stopping) break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
+      // No body limit yet: Beast would refuse a large Content-Length while reading the header,
+      // before the 404/405/403 checks that SPEC section 7 puts ahead of 413.
+      parser.body_limit(boost::none);
+      ctl->busy = false;
+      // The first request has header_timeout; later ones share idle_timeout for waiting and
+      // for their header.
+      stream.expires_after(first ? opts.header_timeout : opts.idle_timeout);
+      auto [read_ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
+      (void)n;
+      if (read_ec) {
+        if (read_ec == http::error::header_limit) {
+          co_await write_plain(stream, 431, "request header too large", false);
+        } else if (read_ec != http::error::end_of_stream && read_ec != asio::error::operation_aborted &&
+                   read_ec != beast::error::timeout && read_ec != asio::error::connection_reset &&
+                   read_ec != asio::error::eof && buffer.size() > 0) {
+          co_await write_plain(stream, 400, "malformed request", false);
+        }
+        break;
+      }
+      ctl->busy = true;
+      first = false;
+      bool keep_alive = co_await serve_one(stream, buffer, parser, peer);
+      if (!keep_alive || stopping) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<void> write_plain(beast::tcp_stream& stream, int status, std::string_view text,
+                                    bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.keep_alive(keep_alive);
+    res.body() = std::string(text) + "\n";
+    res.prepare_payload();
+    stream.expires_after(opts.body_timeout);
+    co_await http::async_write(stream, res, as_tuple_awaitable);
+  }
+
+  // Reads the rest of one request, answers it, and says whether the connection stays open.
+  asio::awaitable<bool> serve_one(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                  http::request_parser<http::string_body>& parser,
+                                  const std::string& peer) {
+    auto started = std::chrono::steady_clock::now();
+    http_request req;
+    req.request_id = make_request_id();
+    req.remote_address = peer;
+    const auto& head = parser.get();
+    req.method = std::string(head.method_string());
+    req.target = std::string(head.target());
+
+    http_response res;
+    std::string route_name = "-";
+    bool body_pending = !parser.is_done();
+    bool close_after = false;
+
+    auto finish = [&]() -> asio::awaitable<bool> {
+      bool keep = head.keep_alive() && !close_after && !body_pending && !stopping;
+      http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
+      out.set(http::field::server, "cp2-gateway");
+      out.set(http::field::content_type, res.content_type);
+      out.set("X-Request-Id", req.request_id);
+      for (const auto& [k, v] : res.headers) out.set(k, v);
+      out.keep_alive(keep);
+      out.body() = std::move(res.body);
+      out.prepare_payload();
+      stream.expires_after(opts.body_timeout);
+      auto [wec, wn] = co_await http::async_write(stream, out, as_tuple_awaitable);
+      (void)wn;
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      spdlog::info("http id={} method={} route={} status={} ms={:.2f}", req.request_id,
+                   req.method.size() <= 10 ? req.method : "?", route_name, res.status, ms);
+      co_return keep && !wec;
+    };
+
+    // The target: path and query.
+    auto qpos = req.target.find('?');
+    auto path = percent_decode(std::string_view(req.target).substr(0, qpos), false);
+    std::optional<form_fields> query;
+    if (qpos != std::string::npos) {
+      // A query is decoded like a form body; repeated names keep every value.
+      std::string_view q = std::string_view(req.target).substr(qpos + 1);
+      query = form_fields{};
+      while (query && !q.empty()) {
+        auto amp = q.find('&');
+        auto piece = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+        if (piece.empty()) continue;
+        auto eq = piece.find('=');
+        auto k = percent_decode(piece.substr(0, eq), true);
+        auto v = eq == std::string_view::npos ? std::optional<std::string>("")
+                                              : percent_decode(piece.substr(eq + 1), true);
+        if (!k || !v) query.reset();
+        else req.query.emplace(std::move(*k), std::move(*v));
+      }
+    } else {
+      query = form_fields{};
+    }
+    if (!path || path->empty() || path->front() != '/' || !query) {
+      res = text_response(400, "malformed request target");
+      co_return co_await finish();
+    }
+    req.path = std::move(*path);
+
+    // SPEC section 7: path 404, method 405, key/address 403, size 413, type 415, fields 400.
+    auto m = routes.find(req.method, req.path);
+    bool api_off = req.path.rfind("/api/", 0) == 0 && opts.admin_token.empty();
+    if (!m.path_known || api_off) {
+      res = text_response(404, "not found");
+      co_return co_await finish();
+    }
+    if (!m.found) {
+      res = text_response(405, "method not allowed");
+      res.headers.emplace_back("Allow", m.allow);
+      co_return co_await finish();
+    }
+    const route& r = *m.found;
+    route_name = r.pattern;
+    req.path_params = std::move(m.params);
+    if (auto it = head.find(http::field::authorization); it != head.end())
+      req.authorization = std::string(it->value());
+    if (r.options.who == guard::callback) {
+      bool allowed = opts.allow_from.empty();
+      for (const auto& c : opts.allow_from) allowed = allowed || c.contains(peer);
+      bool key_ok = opts.callback_secret.empty() ||
+                    constant_time_equal(req.query_value("key"), opts.callback_secret);
+      if (!allowed || !key_ok) {
+        res = text_response(403, "forbidden");
+        co_return co_await finish();
+      }
+    } else if (r.options.who == guard::admin) {
+      std::string expected = "Bearer " + opts.admin_token;
+      if (!constant_time_equal(req.authorization, expected)) {
+        res = json_error(401, "missing or wrong bearer token");
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+        co_return co_await finish();
+      }
+    }
+    if (auto len = parser.content_length(); len && *len > opts.body_limit) {
+      res = text_response(413, "request body too large");
+      close_after = true;
+      co_return co_await finish();
+    }
+    if (body_pending) {
+      parser.body_limit(opts.body_limit);
+      stream.expires_after(opts.body_timeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+      (void)bn;
+      if (bec == http::error::body_limit) {
+        res = text_response(413, "request body too large");
+        close_after = true;
+        co_return co_await finish();
+      }
+      if (bec) co_return false;  // the client went away or was too slow: nobody to answer
+      body_pending = false;
+    }
+    if (auto it = head.find(http::field::content_type); it != head.end())
+      req.content_type = media_type(it->value());
+    if (auto it = head.find(http::field::accept); it != head.end()) req.accept = std::string(it->value());
+    if (!r.options.content_types.empty() && has_body_method(req.method)) {
+      bool ok = false;
+      for (const auto& t : r.options.content_types) ok = ok || t == req.content_type;
+      if (!ok) {
+        res = r.options.who == guard::admin ? json_error(415, "unsupported content type")
+                                            : text_response(415, "unsupported content type");
+        co_return co_await finish();
+      }
+    }
+    req.body = parser.release().body();
+
+    try {
+      res = co_await r.handle(req);
+    } catch (const std::exception& e) {
+      spdlog::error("http id={} route={} failed: {}", req.request_id, route_name, e.what());
+      res = r.options.on_error ? r.options.on_error(req)
+                               : text_response(500, "internal error, request " + req.request_id);
+    }
+    co_return co_await finish();
+  }
+};
+
+http_server::http_server(asio::io_context& ioc, const router& routes, server_options options)
+    : impl_(std::make_shared<impl>(ioc, routes, std::move(options))) {}
+
+http_server::~http_server() = default;
+
+void http_server::start() {
+  auto& a = impl_->acceptor;
+  auto address = asio::ip::make_address(impl_->opts.host);
+  tcp::endpoint ep(address, impl_->opts.port);
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen(asio::socket_base::max_listen_connections);
+  impl_->bound_port = a.local_endpoint().port();
+  auto self = impl_;
+  asio::co_spawn(a.get_executor(), impl_->accept_loop(), [self](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::critical("accept loop stopped: {}", ex.what());
+      }
+    }
+  });
+}
+
+std::uint16_t http_server::port() const { return impl_->bound_port; }
+
+int http_server::open_connections() const { return impl_->open.load(); }
+
+void http_server::stop(std::function<void()> done) {
+  auto self = impl_;
+  asio::post(self->acceptor.get_executor(), [self, done = std::move(done)]() mutable {
+    if (self->stopping.exchange(true)) return;
+    beast::error_code ec;
+    self->acceptor.close(ec);
+    std::vector<std::shared_ptr<connection_ctl>> idle;
+    bool none_open;
+    {
+      std::lock_guard lock(self->mu);
+      for (auto& [id, c] : self->conns) idle.push_back(c);
+      none_open = self->conns.empty();
+      if (!none_open) self->on_stopped = std::move(done);
+    }
+    if (none_open) {
+      if (done) done();
+      return;
+    }
+    // Connections waiting for a request are closed now; busy ones close after answering.
+    for (auto& c : idle)
+      asio::post(c->strand, [c] {
+        if (c->stream && !c->busy) c->stream->cancel();
+      });
+  });
+}
+
+}  // namespace cp2::gateway

@@ -1,0 +1,212 @@
+// The HTTP edge over real loopback HTTP: every error of SPEC section 3.5 in the order of
+// section 7, limits, timeouts, keep-alive and graceful shutdown.
+
+#include "gateway/form.hpp"
+#include "gateway/router.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_gateway.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using namespace cp2;
+using namespace cp2::test;
+namespace asio = boost::asio;
+
+namespace {
+
+// Probe routes: a callback-guarded form route that needs field "x", a slow route, a thrower.
+void probe_routes(gateway::router& r) {
+  gateway::route_options form_opts;
+  form_opts.who = gateway::guard::callback;
+  form_opts.content_types = {"application/x-www-form-urlencoded"};
+  r.add("POST", "/callbacks/probe", [](gateway::http_request& req) -> asio::awaitable<gateway::http_response> {
+    auto f = gateway::parse_form(req.body);
+    if (!f) co_return gateway::text_response(400, "malformed form body");
+    if (!f->count("x")) co_return gateway::text_response(400, "missing field: x");
+    co_return gateway::text_response(200, "x=" + f->at("x"));
+  }, form_opts);
+  r.add("GET", "/probe/slow", [](gateway::http_request&) -> asio::awaitable<gateway::http_response> {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(400));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return gateway::text_response(200, "slow done");
+  });
+  r.add("GET", "/probe/throw", [](gateway::http_request&) -> asio::awaitable<gateway::http_response> {
+    throw std::runtime_error("boom with secret-detail");
+    co_return gateway::text_response(200, "unreachable");
+  });
+}
+
+const std::string form = "Content-Type: application/x-www-form-urlencoded";
+
+}  // namespace
+
+TEST_CASE("health and readiness") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir));
+  auto h = request("GET", gw.port(), "/healthz");
+  CHECK(h.status == 200);
+  CHECK(h.body == "ok\n");
+  CHECK(h.headers.count("x-request-id"));
+  CHECK(request("GET", gw.port(), "/readyz").status == 200);
+}
+
+TEST_CASE("routing errors: 404 for unknown paths and the disabled API, 405 with Allow") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  CHECK(request("GET", gw.port(), "/nope").status == 404);
+  CHECK(request("GET", gw.port(), "/api/v1/accounts").status == 404);
+  auto r = request("GET", gw.port(), "/callbacks/probe");
+  CHECK(r.status == 405);
+  CHECK(r.headers["allow"] == "POST");
+  CHECK(request("POST", gw.port(), "/healthz", "").status == 405);
+}
+
+TEST_CASE("callback guard: secret key and allowed addresses, compared before anything else") {
+  scratch_dir dir;
+  SUBCASE("secret") {
+    test_gateway gw(test_config(dir, {"CP2_CALLBACKS_SECRET=s3cret"}), probe_routes);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1", {form}).status == 403);
+    CHECK(request("POST", gw.port(), "/callbacks/probe?key=wrong", "x=1", {form}).status == 403);
+    auto ok = request("POST", gw.port(), "/callbacks/probe?key=s3cret", "x=1", {form});
+    CHECK(ok.status == 200);
+    CHECK(ok.body == "x=1\n");
+    // 403 comes before 413 and 415.
+    std::string big(20000, 'a');
+    CHECK(request("POST", gw.port(), "/callbacks/probe", big, {"Content-Type: text/plain"}).status == 403);
+    auto denied = request("POST", gw.port(), "/callbacks/probe?key=wrong", "x=1", {form});
+    CHECK(denied.body.find("s3cret") == std::string::npos);
+  }
+  SUBCASE("allow_from") {
+    test_gateway gw(test_config(dir, {"CP2_CALLBACKS_ALLOW_FROM=196.201.214.0/24"}), probe_routes);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1", {form}).status == 403);
+  }
+  SUBCASE("allow_from including loopback") {
+    test_gateway gw(test_config(dir, {"CP2_CALLBACKS_ALLOW_FROM=196.201.214.0/24,127.0.0.0/8"}),
+                    probe_routes);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1", {form}).status == 200);
+  }
+}
+
+TEST_CASE("size 413 before type 415 before fields 400") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  std::string at_limit = "x=" + std::string(16 * 1024 - 2, 'a');
+  std::string over = at_limit + "a";
+  CHECK(request("POST", gw.port(), "/callbacks/probe", at_limit, {form}).status == 200);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", over, {form}).status == 413);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", over, {"Content-Type: text/plain"}).status == 413);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1", {"Content-Type: text/plain"}).status == 415);
+  // "Content-Type:" with no value makes curl send none at all.
+  CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1", {"Content-Type:"}).status == 415);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                {"Content-Type: application/x-www-form-urlencoded; charset=UTF-8"}).status == 200);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", "y=1", {form}).status == 400);
+  CHECK(request("POST", gw.port(), "/callbacks/probe", "x=%zz", {form}).status == 400);
+}
+
+TEST_CASE("a chunked body over the limit is refused with 413") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  raw_connection c(gw.port());
+  REQUIRE(c.connected());
+  std::string chunk(9000, 'a');
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+  std::string req = "POST /callbacks/probe HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    "application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n";
+  req += size_line + chunk + "\r\n" + size_line + chunk + "\r\n0\r\n\r\n";
+  c.send(req);
+  auto reply = c.read_responses(1);
+  CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+}
+
+TEST_CASE("a handler that throws gets 500 with the request id and no internal detail") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  auto r = request("GET", gw.port(), "/probe/throw");
+  CHECK(r.status == 500);
+  CHECK(r.body.find(r.headers["x-request-id"]) != std::string::npos);
+  CHECK(r.body.find("secret-detail") == std::string::npos);
+}
+
+TEST_CASE("keep-alive and pipelined requests on one connection") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir));
+  raw_connection c(gw.port());
+  REQUIRE(c.connected());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+         "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto all = c.read_responses(3);
+  CHECK(all.find("HTTP/1.1 200") == 0);
+  CHECK(all.find("HTTP/1.1 404") != std::string::npos);
+  CHECK(all.rfind("HTTP/1.1 200") > all.find("HTTP/1.1 404"));
+}
+
+TEST_CASE("malformed requests and oversized headers") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir));
+  {
+    raw_connection c(gw.port());
+    c.send("THIS IS NOT HTTP\r\n\r\n");
+    CHECK(c.read_responses(1).rfind("HTTP/1.1 400", 0) == 0);
+  }
+  {
+    raw_connection c(gw.port());
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+    CHECK(c.read_responses(1).rfind("HTTP/1.1 431", 0) == 0);
+  }
+  {
+    raw_connection c(gw.port());
+    c.send(std::string("GET /he\0lthz HTTP/1.1\r\nHost: x\r\n\r\n", 34));
+    auto r = c.read_responses(1);
+    CHECK((r.rfind("HTTP/1.1 400", 0) == 0 || r.rfind("HTTP/1.1 404", 0) == 0));
+  }
+}
+
+TEST_CASE("a client that never finishes its header is cut off after header_timeout") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir, {"CP2_SERVER_HEADER_TIMEOUT=300ms"}));
+  raw_connection c(gw.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  CHECK(c.closed_by_peer_within(3000));
+}
+
+TEST_CASE("connections over the cap get 503") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir, {"CP2_SERVER_MAX_CONNECTIONS=2"}));
+  raw_connection a(gw.port()), b(gw.port());
+  // Both are accepted and registered once each has been served a request.
+  a.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  b.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(a.read_responses(1).rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(b.read_responses(1).rfind("HTTP/1.1 200", 0) == 0);
+  raw_connection third(gw.port());
+  third.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(third.read_responses(1).rfind("HTTP/1.1 503", 0) == 0);
+}
+
+TEST_CASE("graceful shutdown lets a request in flight finish, closes idle ones, refuses new") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  raw_connection idle(gw.port());
+  idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(idle.read_responses(1).rfind("HTTP/1.1 200", 0) == 0);
+
+  auto slow = std::async(std::launch::async, [&] { return request("GET", gw.port(), "/probe/slow"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slow request is in flight
+  auto port = gw.port();
+  gw.app().request_stop();
+  auto answered = slow.get();
+  CHECK(answered.status == 200);
+  CHECK(answered.body == "slow done\n");
+  CHECK(idle.closed_by_peer_within(2000));
+  CHECK(gw.stop() == 0);
+  CHECK(request("GET", port, "/healthz", "", {}, 1000).status == 0);
+}
