@@ -1,0 +1,57 @@
+#pragma once
+// The outbox (SPEC 5, 7): every outbound SMS is stored before it is sent, sent at least once,
+// never again once the provider accepted it, in order per recipient.
+
+#include "domain/clock.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cp2::domain {
+
+/// One message as the sender sees it.
+struct outbox_row {
+  std::int64_t id = 0;
+  std::string phone;  ///< canonical digits
+  std::string body;
+  bool sensitive = false;
+  std::string kind;
+  std::string link_id;
+  int attempts = 0;  ///< including the one being made now
+  unix_ms created_at = 0;
+};
+
+/// Where the outbox lives.
+/// Thread safety: one thread at a time (the database thread).
+class outbox_store {
+public:
+  virtual ~outbox_store() = default;
+  /// Rows left 'sending' by a process that died go back to 'queued'; returns how many.
+  virtual int recover_sending(unix_ms now) = 0;
+  /// Marks up to `limit` due rows 'sending' and returns them, oldest first. A row is due when
+  /// it is queued, its next attempt time has come, and no older row to the same phone is
+  /// still queued or sending.
+  virtual std::vector<outbox_row> claim_due(unix_ms now, int limit) = 0;
+  /// The provider accepted the row: never sent again. A sensitive body is redacted.
+  virtual void mark_accepted(std::int64_t id, const std::string& message_id,
+                             const std::string& cost, unix_ms now) = 0;
+  /// A temporary failure: back to 'queued' until `next_attempt`.
+  virtual void mark_retry(std::int64_t id, unix_ms next_attempt, const std::string& error,
+                          unix_ms now) = 0;
+  /// A permanent failure or too old: 'failed'. A sensitive body is redacted.
+  virtual void mark_failed(std::int64_t id, const std::string& error, unix_ms now) = 0;
+  /// The earliest next attempt among queued rows, if any.
+  virtual std::optional<unix_ms> next_due() = 0;
+};
+
+/// The delay before attempt number `attempts + 1`: 2 s doubling to at most 10 min, times
+/// `jitter` (expected in [0.8, 1.2]) so a backlog does not retry in lock-step.
+unix_ms retry_delay(int attempts, double jitter);
+
+/// `body` with the password of a credential SMS replaced by asterisks; other text unchanged.
+std::string redact_password(std::string_view body);
+
+}  // namespace cp2::domain
