@@ -1,0 +1,108 @@
+#include "db/sqlite_account_store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+namespace cp2::db {
+
+void sqlite_account_store::in_transaction(const std::function<void()>& fn) {
+  if (depth_ > 0) {
+    fn();
+    return;
+  }
+  // IMMEDIATE takes the write lock at the start, so a read-then-write inside cannot fail
+  // half-way with SQLITE_BUSY when another process writes.
+  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+  ++depth_;
+  struct leave {
+    int& d;
+    ~leave() { --d; }
+  } guard{depth_};
+  fn();
+  tx.commit();
+}
+
+std::optional<domain::account_record> sqlite_account_store::find_account(const std::string& phone) {
+  SQLite::Statement q(db_,
+                      "SELECT phone, username, password_hash, failed_logins, locked_until "
+                      "FROM accounts WHERE phone = ?");
+  q.bind(1, phone);
+  if (!q.executeStep()) return std::nullopt;
+  domain::account_record a;
+  a.phone = q.getColumn(0).getString();
+  a.username = q.getColumn(1).getString();
+  a.password_hash = q.getColumn(2).getString();
+  a.failed_logins = q.getColumn(3).getInt();
+  a.locked_until = q.getColumn(4).getInt64();
+  return a;
+}
+
+void sqlite_account_store::insert_account(const domain::account_record& a, domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "INSERT INTO accounts (phone, username, password_hash, created_at, "
+                      "password_changed_at, failed_logins, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, a.phone);
+  q.bind(2, a.username);
+  q.bind(3, a.password_hash);
+  q.bind(4, static_cast<std::int64_t>(now));
+  q.bind(5, static_cast<std::int64_t>(now));
+  q.bind(6, a.failed_logins);
+  q.bind(7, static_cast<std::int64_t>(a.locked_until));
+  q.exec();
+}
+
+void sqlite_account_store::update_password(const std::string& phone, const std::string& hash,
+                                           domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "UPDATE accounts SET password_hash = ?, password_changed_at = ?, "
+                      "failed_logins = 0, locked_until = 0 WHERE phone = ?");
+  q.bind(1, hash);
+  q.bind(2, static_cast<std::int64_t>(now));
+  q.bind(3, phone);
+  q.exec();
+}
+
+void sqlite_account_store::update_login_state(const std::string& phone, int failed_logins,
+                                              domain::unix_ms locked_until) {
+  SQLite::Statement q(db_, "UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE phone = ?");
+  q.bind(1, failed_logins);
+  q.bind(2, static_cast<std::int64_t>(locked_until));
+  q.bind(3, phone);
+  q.exec();
+}
+
+int sqlite_account_store::count_events(const std::string& phone, std::string_view kind,
+                                       domain::unix_ms since) {
+  SQLite::Statement q(db_, "SELECT count(*) FROM limit_events WHERE phone = ? AND kind = ? AND at >= ?");
+  q.bind(1, phone);
+  q.bind(2, std::string(kind));
+  q.bind(3, static_cast<std::int64_t>(since));
+  q.executeStep();
+  return q.getColumn(0).getInt();
+}
+
+void sqlite_account_store::add_event(const std::string& phone, std::string_view kind,
+                                     domain::unix_ms at) {
+  SQLite::Statement q(db_, "INSERT INTO limit_events (phone, kind, at) VALUES (?, ?, ?)");
+  q.bind(1, phone);
+  q.bind(2, std::string(kind));
+  q.bind(3, static_cast<std::int64_t>(at));
+  q.exec();
+}
+
+void sqlite_account_store::enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "INSERT INTO outbox (phone, body, sensitive, kind, link_id, state, "
+                      "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
+  q.bind(1, sms.phone);
+  q.bind(2, sms.body);
+  q.bind(3, sms.sensitive ? 1 : 0);
+  q.bind(4, std::string(domain::to_string(sms.kind)));
+  q.bind(5, sms.link_id);
+  q.bind(6, static_cast<std::int64_t>(now));
+  q.bind(7, static_cast<std::int64_t>(now));
+  q.bind(8, static_cast<std::int64_t>(now));
+  q.exec();
+}
+
+}  // namespace cp2::db

@@ -1,0 +1,33 @@
+#pragma once
+// domain::account_store on SQLite.
+
+#include "domain/accounts.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+namespace cp2::db {
+
+/// Accounts, rate-limit events and the outbox in the gateway's database.
+/// Thread safety: like the connection it wraps, one thread at a time (the database thread).
+class sqlite_account_store final : public domain::account_store {
+public:
+  /// Uses `db`, which must outlive the store and be migrated.
+  explicit sqlite_account_store(SQLite::Database& db) : db_(db) {}
+
+  void in_transaction(const std::function<void()>& fn) override;
+  std::optional<domain::account_record> find_account(const std::string& phone) override;
+  void insert_account(const domain::account_record& account, domain::unix_ms now) override;
+  void update_password(const std::string& phone, const std::string& hash,
+                       domain::unix_ms now) override;
+  void update_login_state(const std::string& phone, int failed_logins,
+                          domain::unix_ms locked_until) override;
+  int count_events(const std::string& phone, std::string_view kind, domain::unix_ms since) override;
+  void add_event(const std::string& phone, std::string_view kind, domain::unix_ms at) override;
+  void enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) override;
+
+private:
+  SQLite::Database& db_;
+  int depth_ = 0;  // nested in_transaction calls join the outer transaction
+};
+
+}  // namespace cp2::db

@@ -1,0 +1,31 @@
+#pragma once
+// domain::outbox_store on SQLite.
+
+#include "domain/outbox.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+namespace cp2::db {
+
+/// The outbox table.
+/// Thread safety: one thread at a time (the database thread).
+class sqlite_outbox_store final : public domain::outbox_store {
+public:
+  /// Uses `db`, which must outlive the store and be migrated.
+  explicit sqlite_outbox_store(SQLite::Database& db) : db_(db) {}
+
+  int recover_sending(domain::unix_ms now) override;
+  std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override;
+  void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
+                     domain::unix_ms now) override;
+  void mark_retry(std::int64_t id, domain::unix_ms next_attempt, const std::string& error,
+                  domain::unix_ms now) override;
+  void mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) override;
+  std::optional<domain::unix_ms> next_due() override;
+
+private:
+  void redact_if_sensitive(std::int64_t id);
+  SQLite::Database& db_;
+};
+
+}  // namespace cp2::db

@@ -1,0 +1,150 @@
+#include "db/database.hpp"
+#include "db/sqlite_account_store.hpp"
+#include "db/sqlite_outbox_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <doctest/doctest.h>
+
+using namespace cp2;
+using namespace std::chrono_literals;
+using domain::message_kind;
+
+namespace {
+
+struct db_fixture {
+  std::unique_ptr<SQLite::Database> db = db::open_database(":memory:", 1s);
+  db::sqlite_account_store accounts{*db};
+  db::sqlite_outbox_store outbox{*db};
+
+  void queue(const std::string& phone, const std::string& body, bool sensitive = false,
+             domain::unix_ms now = 1000) {
+    accounts.enqueue_sms({phone, body, sensitive, message_kind::reply, ""}, now);
+  }
+  std::string state_of(std::int64_t id) {
+    SQLite::Statement q(*db, "SELECT state FROM outbox WHERE id = ?");
+    q.bind(1, static_cast<std::int64_t>(id));
+    REQUIRE(q.executeStep());
+    return q.getColumn(0).getString();
+  }
+  std::string body_of(std::int64_t id) {
+    SQLite::Statement q(*db, "SELECT body FROM outbox WHERE id = ?");
+    q.bind(1, static_cast<std::int64_t>(id));
+    REQUIRE(q.executeStep());
+    return q.getColumn(0).getString();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("accounts: insert, find, update password and login state") {
+  db_fixture f;
+  domain::account_record a{"254712345678", "254712345678", "hash1", 0, 0};
+  f.accounts.insert_account(a, 1000);
+  auto found = f.accounts.find_account("254712345678");
+  REQUIRE(found);
+  CHECK(found->password_hash == "hash1");
+  f.accounts.update_login_state("254712345678", 3, 5000);
+  CHECK(f.accounts.find_account("254712345678")->failed_logins == 3);
+  f.accounts.update_password("254712345678", "hash2", 2000);
+  found = f.accounts.find_account("254712345678");
+  CHECK(found->password_hash == "hash2");
+  CHECK(found->failed_logins == 0);
+  CHECK(found->locked_until == 0);
+  CHECK_FALSE(f.accounts.find_account("254700000000"));
+  CHECK_THROWS(f.accounts.insert_account(a, 1000));  // the primary key holds
+}
+
+TEST_CASE("a failed transaction leaves neither the account nor its SMS behind") {
+  db_fixture f;
+  CHECK_THROWS(f.accounts.in_transaction([&] {
+    f.accounts.insert_account({"254712345678", "254712345678", "h", 0, 0}, 1);
+    f.queue("254712345678", "creds");
+    throw std::runtime_error("crash between the writes");
+  }));
+  CHECK_FALSE(f.accounts.find_account("254712345678"));
+  CHECK(f.db->execAndGet("SELECT count(*) FROM outbox").getInt() == 0);
+}
+
+TEST_CASE("events are counted within the window") {
+  db_fixture f;
+  f.accounts.add_event("254712345678", "password_reset", 100);
+  f.accounts.add_event("254712345678", "password_reset", 200);
+  f.accounts.add_event("254712345678", "other", 200);
+  f.accounts.add_event("254799999999", "password_reset", 200);
+  CHECK(f.accounts.count_events("254712345678", "password_reset", 0) == 2);
+  CHECK(f.accounts.count_events("254712345678", "password_reset", 150) == 1);
+  CHECK(f.accounts.count_events("254712345678", "password_reset", 201) == 0);
+}
+
+TEST_CASE("outbox: due rows are claimed oldest first, one at a time per recipient") {
+  db_fixture f;
+  f.queue("254711111111", "a1");
+  f.queue("254722222222", "b1");
+  f.queue("254711111111", "a2");
+  auto first = f.outbox.claim_due(1000, 10);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].body == "a1");
+  CHECK(first[1].body == "b1");
+  CHECK(first[0].attempts == 1);
+  // a2 waits while a1 is being sent, and while a1 waits for a retry.
+  CHECK(f.outbox.claim_due(1000, 10).empty());
+  f.outbox.mark_retry(first[0].id, 5000, "timeout", 1000);
+  CHECK(f.outbox.claim_due(4000, 10).empty());
+  auto again = f.outbox.claim_due(5000, 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].body == "a1");
+  CHECK(again[0].attempts == 2);
+  f.outbox.mark_accepted(again[0].id, "ATXid_1", "KES 0.8000", 5000);
+  auto next = f.outbox.claim_due(5000, 10);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].body == "a2");
+  // An accepted row is never claimed again.
+  f.outbox.mark_accepted(next[0].id, "ATXid_2", "", 5000);
+  f.outbox.mark_accepted(first[1].id, "ATXid_3", "", 5000);
+  CHECK(f.outbox.claim_due(1'000'000, 10).empty());
+  CHECK(f.state_of(again[0].id) == "accepted");
+}
+
+TEST_CASE("outbox: rows left sending by a crash are recovered and sent again") {
+  db_fixture f;
+  f.queue("254711111111", "a1");
+  auto claimed = f.outbox.claim_due(1000, 10);
+  REQUIRE(claimed.size() == 1);
+  // The process dies here. At the next start:
+  CHECK(f.outbox.recover_sending(2000) == 1);
+  auto again = f.outbox.claim_due(2000, 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == claimed[0].id);
+  CHECK(again[0].attempts == 2);
+}
+
+TEST_CASE("outbox: passwords are redacted once accepted or failed for good") {
+  db_fixture f;
+  f.queue("254711111111", "KNEC CP2: your account is ready. Username: 254711111111 Password: Xy7kPq2mZr Keep them private.", true);
+  f.queue("254722222222", "KNEC CP2: your password has been reset. Username: 254722222222 Password: Ab3dEf7hJk Keep them private.", true);
+  f.queue("254733333333", "Not a secret", false);
+  auto rows = f.outbox.claim_due(1000, 10);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].body.find("Xy7kPq2mZr") != std::string::npos);  // the sender needs it
+  f.outbox.mark_retry(rows[0].id, 1000, "timeout", 1000);
+  CHECK(f.body_of(rows[0].id).find("Xy7kPq2mZr") != std::string::npos);  // still to send
+  rows = f.outbox.claim_due(1000, 10);
+  f.outbox.mark_accepted(rows[0].id, "m1", "", 1000);
+  CHECK(f.body_of(rows[0].id) ==
+        "KNEC CP2: your account is ready. Username: 254711111111 Password: ******** Keep them private.");
+  auto second = f.db->execAndGet("SELECT id FROM outbox WHERE phone = '254722222222'").getInt64();
+  f.outbox.mark_failed(second, "invalid_number", 1000);
+  CHECK(f.body_of(second).find("Ab3dEf7hJk") == std::string::npos);
+  CHECK(f.state_of(second) == "failed");
+  auto third = f.db->execAndGet("SELECT id FROM outbox WHERE phone = '254733333333'").getInt64();
+  f.outbox.mark_failed(third, "x", 1000);
+  CHECK(f.body_of(third) == "Not a secret");
+}
+
+TEST_CASE("outbox: next_due gives the earliest queued attempt") {
+  db_fixture f;
+  CHECK_FALSE(f.outbox.next_due());
+  f.queue("254711111111", "a", false, 7000);
+  f.queue("254722222222", "b", false, 3000);
+  CHECK(*f.outbox.next_due() == 3000);
+}
