@@ -1,0 +1,59 @@
+#include "ussd/screen.hpp"
+
+#include <fmt/format.h>
+
+namespace cp2::ussd {
+namespace {
+
+constexpr std::string_view more_line = "98. More";
+constexpr std::string_view nav_lines = "0. Back\n00. Main menu";
+
+std::size_t choice_chars(std::size_t number, const std::string& label) {
+  return fmt::formatted_size("\n{}. {}", number, label);
+}
+
+}  // namespace
+
+std::vector<page_layout> paginate(const std::string& title, std::vector<std::string>& labels,
+                                  bool nav) {
+  const std::size_t budget = max_screen_chars - notice_room;
+  const std::size_t fixed = title.size() + (nav ? 1 + nav_lines.size() : 0);
+  const std::size_t with_more = fixed + 1 + more_line.size();
+  // A single label must fit on a page of its own that also has "98. More".
+  const std::size_t max_label = budget > with_more + 5 ? budget - with_more - 5 : 10;
+  for (auto& l : labels)
+    if (l.size() > max_label) l = l.substr(0, max_label - 2) + "..";
+
+  std::vector<page_layout> pages;
+  std::size_t i = 0;
+  do {
+    page_layout p;
+    p.first = i;
+    std::size_t used = fixed;
+    while (i < labels.size()) {
+      std::size_t add = choice_chars(p.count + 1, labels[i]);
+      bool last = i + 1 == labels.size();
+      std::size_t needed = used + add + (last ? 0 : 1 + more_line.size());
+      if (needed > budget && p.count > 0) break;
+      used += add;
+      ++p.count;
+      ++i;
+    }
+    p.more = i < labels.size();
+    pages.push_back(p);
+  } while (i < labels.size());
+  return pages;
+}
+
+std::string render_page(const std::string& notice, const std::string& title,
+                        const std::vector<std::string>& labels, const page_layout& p, bool nav) {
+  std::string out;
+  if (!notice.empty()) out += notice + "\n";
+  out += title;
+  for (std::size_t k = 0; k < p.count; ++k) out += fmt::format("\n{}. {}", k + 1, labels[p.first + k]);
+  if (p.more) out += "\n" + std::string(more_line);
+  if (nav) out += "\n" + std::string(nav_lines);
+  return out;
+}
+
+}  // namespace cp2::ussd
