@@ -146,12 +146,19 @@ const std::vector<key_spec>& schema() {
       string_key("sms", "shortcode", [](config& c) -> std::string& { return c.sms.shortcode; }),
       duration_key("sms", "max_age",
                    [](config& c) -> std::chrono::milliseconds& { return c.sms.max_age; }),
+      int_key("sms", "max_in_flight", [](config& c) -> int& { return c.sms.max_in_flight; }, 1, 10'000),
+      int_key("sms", "per_second", [](config& c) -> int& { return c.sms.per_second; }, 1, 100'000),
       string_key("provider", "kind", [](config& c) -> std::string& { return c.provider.kind; }),
       string_key("provider", "base_url",
                  [](config& c) -> std::string& { return c.provider.base_url; }),
       string_key("provider", "username",
                  [](config& c) -> std::string& { return c.provider.username; }),
       string_key("provider", "api_key", [](config& c) -> std::string& { return c.provider.api_key; }),
+      duration_key("provider", "connect_timeout",
+                   [](config& c) -> std::chrono::milliseconds& { return c.provider.connect_timeout; }),
+      duration_key("provider", "timeout",
+                   [](config& c) -> std::chrono::milliseconds& { return c.provider.timeout; }),
+      string_key("provider", "log_file", [](config& c) -> std::string& { return c.provider.log_file; }),
       string_key("callbacks", "secret", [](config& c) -> std::string& { return c.callbacks.secret; }),
       list_key("callbacks", "allow_from",
                [](config& c) -> std::vector<std::string>& { return c.callbacks.allow_from; }),
@@ -256,6 +263,9 @@ void validate(config& c) {
   if (c.provider.kind == "africastalking") {
     if (c.provider.username.empty()) fail("provider.username", "required for africastalking");
     if (c.provider.api_key.empty()) fail("provider.api_key", "required for africastalking");
+    for (char ch : c.provider.api_key + c.provider.username)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+        fail("provider.api_key", "contains a control character");
     const auto& u = c.provider.base_url;
     if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
       fail("provider.base_url", "expected an http:// or https:// URL");

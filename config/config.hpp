@@ -40,6 +40,8 @@ struct db_config {
 struct sms_config {
   std::string shortcode = "22262";
   std::chrono::milliseconds max_age{24 * 3'600'000};  ///< give up on a message after this
+  int max_in_flight = 32;  ///< sends awaiting the provider's answer at once
+  int per_second = 50;     ///< sends started per second (a backlog drains at this rate)
 };
 
 /// [provider]: where outbound SMS go.
@@ -48,6 +50,9 @@ struct provider_config {
   std::string base_url = "https://api.africastalking.com";
   std::string username;
   std::string api_key;  ///< secret: never logged
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds timeout{15'000};  ///< a whole send, connection included
+  std::string log_file;  ///< log provider only: every SMS in full, for demos; empty: none
 };
 
 /// [callbacks]: who may call /callbacks/*.

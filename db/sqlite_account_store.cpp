@@ -105,4 +105,42 @@ void sqlite_account_store::enqueue_sms(const domain::outbound_sms& sms, domain::
   q.exec();
 }
 
+bool sqlite_account_store::inbound_seen(const std::string& id) {
+  SQLite::Statement q(db_, "SELECT 1 FROM inbound_sms WHERE id = ?");
+  q.bind(1, id);
+  return q.executeStep();
+}
+
+bool sqlite_account_store::remember_inbound(const std::string& id, const std::string& phone,
+                                            std::string_view keyword, domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "INSERT OR IGNORE INTO inbound_sms (id, phone, keyword, received_at) "
+                      "VALUES (?, ?, ?, ?)");
+  q.bind(1, id);
+  q.bind(2, phone);
+  q.bind(3, std::string(keyword));
+  q.bind(4, static_cast<std::int64_t>(now));
+  return q.exec() == 1;
+}
+
+void sqlite_account_store::set_opted_out(const std::string& phone, bool opted_out,
+                                         domain::unix_ms now) {
+  if (opted_out) {
+    SQLite::Statement q(db_, "INSERT OR IGNORE INTO opt_outs (phone, since) VALUES (?, ?)");
+    q.bind(1, phone);
+    q.bind(2, static_cast<std::int64_t>(now));
+    q.exec();
+  } else {
+    SQLite::Statement q(db_, "DELETE FROM opt_outs WHERE phone = ?");
+    q.bind(1, phone);
+    q.exec();
+  }
+}
+
+bool sqlite_account_store::opted_out(const std::string& phone) {
+  SQLite::Statement q(db_, "SELECT 1 FROM opt_outs WHERE phone = ?");
+  q.bind(1, phone);
+  return q.executeStep();
+}
+
 }  // namespace cp2::db

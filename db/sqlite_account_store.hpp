@@ -24,6 +24,11 @@ public:
   int count_events(const std::string& phone, std::string_view kind, domain::unix_ms since) override;
   void add_event(const std::string& phone, std::string_view kind, domain::unix_ms at) override;
   void enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) override;
+  bool inbound_seen(const std::string& id) override;
+  bool remember_inbound(const std::string& id, const std::string& phone, std::string_view keyword,
+                        domain::unix_ms now) override;
+  void set_opted_out(const std::string& phone, bool opted_out, domain::unix_ms now) override;
+  bool opted_out(const std::string& phone) override;
 
 private:
   SQLite::Database& db_;

@@ -45,6 +45,22 @@ std::string no_account_text(std::string_view shortcode) {
                      shortcode);
 }
 
+std::string help_text(std::string_view shortcode) {
+  return fmt::format(
+      "KNEC CP2 on {}: REGISTER to create an account, PASSWORD for a new password, STOP to end "
+      "notifications, START to resume. Dial the USSD code to apply.",
+      shortcode);
+}
+
+std::string opted_out_text(std::string_view shortcode) {
+  return fmt::format(
+      "KNEC CP2: you will get no more notifications. Replies to your own requests still come. "
+      "SMS START to {} to resume.",
+      shortcode);
+}
+
+std::string opted_in_text() { return "KNEC CP2: notifications are on again."; }
+
 credentials make_credentials(random_source& random, password_hasher& hasher) {
   credentials c;
   c.password = make_password(random);
@@ -142,6 +158,21 @@ account_service::reset_result account_service::reset(const msisdn& phone,
   });
   (void)via;
   return result;
+}
+
+void account_service::reply_help(const msisdn& phone, const std::string& link_id) {
+  store_.enqueue_sms({phone.digits(), help_text(shortcode_), false, message_kind::reply, link_id},
+                     clock_.now());
+}
+
+void account_service::set_opt_out(const msisdn& phone, bool out, const std::string& link_id) {
+  store_.in_transaction([&] {
+    auto now = clock_.now();
+    store_.set_opted_out(phone.digits(), out, now);
+    store_.enqueue_sms({phone.digits(), out ? opted_out_text(shortcode_) : opted_in_text(), false,
+                        message_kind::reply, link_id},
+                       now);
+  });
 }
 
 account_service::login_start account_service::begin_login(std::string_view username) {

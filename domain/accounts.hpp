@@ -82,6 +82,15 @@ public:
   virtual void add_event(const std::string& phone, std::string_view kind, unix_ms at) = 0;
   /// Queues an SMS in the outbox (inside the caller's transaction when there is one).
   virtual void enqueue_sms(const outbound_sms& sms, unix_ms now) = 0;
+  /// True when the incoming SMS `id` was handled already.
+  virtual bool inbound_seen(const std::string& id) = 0;
+  /// Records an incoming SMS id; false when it was recorded before (a repeated delivery).
+  virtual bool remember_inbound(const std::string& id, const std::string& phone,
+                                std::string_view keyword, unix_ms now) = 0;
+  /// Opts `phone` out of notifications (STOP) or back in (START); works without an account.
+  virtual void set_opted_out(const std::string& phone, bool opted_out, unix_ms now) = 0;
+  /// True when `phone` sent STOP and not START since.
+  virtual bool opted_out(const std::string& phone) = 0;
 };
 
 /// The limits of SPEC 7.
@@ -102,6 +111,15 @@ std::string reset_limited_text(int per_hour);
 
 /// Told to someone who asks for a password reset without an account.
 std::string no_account_text(std::string_view shortcode);
+
+/// The reply to HELP and to anything unrecognised: the keywords, in one segment.
+std::string help_text(std::string_view shortcode);
+
+/// The reply to STOP.
+std::string opted_out_text(std::string_view shortcode);
+
+/// The reply to START.
+std::string opted_in_text();
 
 /// Generates a password and hashes it: the expensive step, run on the CPU pool.
 credentials make_credentials(random_source& random, password_hasher& hasher);
@@ -132,6 +150,11 @@ public:
   /// checking the limit again inside it.
   reset_result reset(const msisdn& phone, const credentials& creds, channel via,
                      const std::string& link_id = {});
+
+  /// Answers HELP (or an unknown keyword) with the help text.
+  void reply_help(const msisdn& phone, const std::string& link_id);
+  /// STOP (`out`) or START: records the choice, with or without an account, and confirms it.
+  void set_opt_out(const msisdn& phone, bool out, const std::string& link_id);
 
   /// What a login needs before the password is verified off this thread.
   struct login_start {

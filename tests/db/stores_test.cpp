@@ -148,3 +148,16 @@ TEST_CASE("outbox: next_due gives the earliest queued attempt") {
   f.queue("254722222222", "b", false, 3000);
   CHECK(*f.outbox.next_due() == 3000);
 }
+
+TEST_CASE("an incoming SMS id is remembered once; opt-outs come and go") {
+  db_fixture f;
+  CHECK(f.accounts.remember_inbound("ATXid_1", "254712345678", "register", 1));
+  CHECK_FALSE(f.accounts.remember_inbound("ATXid_1", "254712345678", "register", 2));
+  CHECK(f.accounts.remember_inbound("ATXid_2", "254712345678", "help", 3));
+  CHECK_FALSE(f.accounts.opted_out("254712345678"));
+  f.accounts.set_opted_out("254712345678", true, 5);
+  f.accounts.set_opted_out("254712345678", true, 6);  // twice is fine
+  CHECK(f.accounts.opted_out("254712345678"));
+  f.accounts.set_opted_out("254712345678", false, 7);
+  CHECK_FALSE(f.accounts.opted_out("254712345678"));
+}

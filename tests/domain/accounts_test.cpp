@@ -186,3 +186,27 @@ TEST_CASE("redaction removes only the password") {
   CHECK(red.find("Password: ********") != std::string::npos);
   CHECK(cp2::domain::redact_password("no secret here") == "no secret here");
 }
+
+TEST_CASE("STOP and START are recorded for any number and confirmed") {
+  fixture f;  // no account for this number
+  f.service.set_opt_out(f.phone, true, "L9");
+  CHECK(f.store.opted_out(f.phone.digits()));
+  CHECK(f.last_body().find("no more notifications") != std::string::npos);
+  CHECK(f.store.s.outbox.back().link_id == "L9");
+  f.service.set_opt_out(f.phone, false, "");
+  CHECK_FALSE(f.store.opted_out(f.phone.digits()));
+  CHECK(f.last_body().find("on again") != std::string::npos);
+}
+
+TEST_CASE("help and the keyword replies fit one GSM-7 segment") {
+  for (const auto& text : {help_text("22262"), opted_out_text("22262"), opted_in_text()}) {
+    CAPTURE(text);
+    auto len = measure_sms(text);
+    CHECK(len.enc == sms_length::encoding::gsm7);
+    CHECK(len.segments == 1);
+  }
+  fixture f;
+  f.service.reply_help(f.phone, "L1");
+  CHECK(f.last_body().find("REGISTER") != std::string::npos);
+  CHECK(f.last_body().find("PASSWORD") != std::string::npos);
+}

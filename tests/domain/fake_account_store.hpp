@@ -20,6 +20,8 @@ public:
     std::map<std::string, domain::account_record> accounts;
     std::vector<event> events;
     std::vector<domain::outbound_sms> outbox;
+    std::map<std::string, std::string> inbound;
+    std::map<std::string, bool> opted_out;
   };
   state s;
   int transactions = 0;
@@ -63,6 +65,18 @@ public:
   }
   void enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms) override {
     s.outbox.push_back(sms);
+  }
+  bool inbound_seen(const std::string& id) override { return s.inbound.count(id) > 0; }
+  bool remember_inbound(const std::string& id, const std::string& phone, std::string_view,
+                        domain::unix_ms) override {
+    return s.inbound.emplace(id, phone).second;
+  }
+  void set_opted_out(const std::string& phone, bool out, domain::unix_ms) override {
+    s.opted_out[phone] = out;
+  }
+  bool opted_out(const std::string& phone) override {
+    auto it = s.opted_out.find(phone);
+    return it != s.opted_out.end() && it->second;
   }
 };
 
