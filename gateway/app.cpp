@@ -1,9 +1,18 @@
 #include "gateway/app.hpp"
 
 #include "db/database.hpp"
-#include "gateway/async.hpp"
+#include "db/sqlite_account_store.hpp"
+#include "db/sqlite_outbox_store.hpp"
+#include "gateway/accounts_workflow.hpp"
+#include "gateway/answer_cache.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/router.hpp"
+#include "gateway/routes.hpp"
+#include "gateway/sodium_crypto.hpp"
+#include "sms/africastalking_provider.hpp"
+#include "sms/async.hpp"
+#include "sms/outbox_sender.hpp"
+#include "ussd/engine.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,14 +31,55 @@ namespace cp2::gateway {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// The real time, for the rules.
+class wall_clock final : public domain::clock {
+public:
+  domain::unix_ms now() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+}  // namespace
+
 struct app::impl {
-  explicit impl(config::config c) : cfg(std::move(c)) {}
+  explicit impl(config::config c)
+      : cfg(std::move(c)),
+        db(db::open_database(cfg.db.path, cfg.db.busy_timeout)),
+        account_store(*db),
+        outbox_store(*db),
+        accounts(account_store, clock,
+                 domain::account_limits{cfg.limits.password_resets_per_hour,
+                                        cfg.limits.login_max_failures, cfg.limits.login_lock.count()},
+                 cfg.sms.shortcode),
+        workflow(db_pool, cpu_pool, account_store, accounts, hasher, random,
+                 [this] { if (sender) sender->notify(); }),
+        menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour}),
+        answers(std::chrono::minutes(5)),
+        services{cfg, workflow, menus, answers} {}
 
   config::config cfg;
-  // Owned by db_pool's single thread once the server runs; see docs/architecture.md.
+  // The connection is used only on db_pool's single thread once the server runs, and by the
+  // constructor before that; see docs/architecture.md.
   std::unique_ptr<SQLite::Database> db;
   asio::io_context ioc;
   asio::thread_pool db_pool{1};
+  asio::thread_pool cpu_pool{2};
+  wall_clock clock;
+  db::sqlite_account_store account_store;
+  db::sqlite_outbox_store outbox_store;
+  domain::account_service accounts;
+  argon2id_hasher hasher;
+  sodium_random random;
+  std::unique_ptr<sms::provider> provider;
+  std::unique_ptr<sms::outbox_sender> sender;
+  accounts_workflow workflow;
+  ussd::engine menus;
+  answer_cache answers;
+  route_services services;
   router routes;
   std::unique_ptr<http_server> server;
   std::vector<std::thread> threads;
@@ -43,7 +93,7 @@ struct app::impl {
       co_return text_response(200, "ok");
     });
     routes.add("GET", "/readyz", [this](http_request&) -> asio::awaitable<http_response> {
-      bool ready = co_await run_on(db_pool, [this] {
+      bool ready = co_await sms::run_on(db_pool, [this] {
         try {
           db->execAndGet("SELECT count(*) FROM accounts").getInt();
           return true;
@@ -57,9 +107,33 @@ struct app::impl {
   }
 };
 
-app::app(config::config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
-  impl_->db = db::open_database(impl_->cfg.db.path, impl_->cfg.db.busy_timeout);
-  impl_->add_routes();
+app::app(config::config cfg) {
+  init_sodium();
+  impl_ = std::make_unique<impl>(std::move(cfg));
+  auto& s = *impl_;
+  if (s.cfg.provider.kind == "africastalking") {
+    sms::http_client_options http;
+    http.max_in_flight = static_cast<std::size_t>(s.cfg.sms.max_in_flight);
+    http.connect_timeout = s.cfg.provider.connect_timeout;
+    http.total_timeout = s.cfg.provider.timeout;
+    s.provider = std::make_unique<sms::africastalking_provider>(
+        s.ioc,
+        sms::provider_credentials{s.cfg.provider.base_url, s.cfg.provider.username,
+                                  s.cfg.provider.api_key},
+        s.cfg.sms.shortcode, http);
+  } else {
+    s.provider = std::make_unique<sms::log_provider>(s.cfg.provider.log_file);
+  }
+  sms::sender_options so;
+  so.max_in_flight = s.cfg.sms.max_in_flight;
+  so.per_second = s.cfg.sms.per_second;
+  so.max_age = s.cfg.sms.max_age;
+  s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.outbox_store, *s.provider,
+                                                   s.clock, so);
+  s.workflow.prepare();
+  s.add_routes();
+  add_callback_routes(s.routes, s.services);
+  if (!s.cfg.admin.token.empty()) add_account_api_routes(s.routes, s.services);
 }
 
 app::~app() {
@@ -85,6 +159,7 @@ void app::start() {
   o.admin_token = s.cfg.admin.token;
   s.server = std::make_unique<http_server>(s.ioc, s.routes, o);
   s.server->start();
+  s.sender->start();
   spdlog::info("cp2-gateway listening on {}:{}, database {} (schema {}), provider {}, {} I/O threads",
                s.cfg.server.host, s.server->port(), s.cfg.db.path, db::latest_schema_version(),
                s.cfg.provider.kind, s.cfg.server.threads);
@@ -116,7 +191,14 @@ void app::request_stop() {
       s.forced = true;
       s.ioc.stop();
     });
-    s.server->stop([&s] { asio::post(s.ioc, [&s] { s.grace_timer->cancel(); }); });
+    // Connections first, then the outbox (answers in flight are recorded), then the provider.
+    s.server->stop([&s] {
+      s.sender->stop([&s] {
+        s.provider->stop();
+        s.grace_timer->cancel();
+        s.ioc.stop();
+      });
+    });
   });
 }
 
@@ -126,6 +208,7 @@ int app::wait() {
   s.threads.clear();
   // Work already handed to the database thread finishes before the connection goes away.
   s.db_pool.join();
+  s.cpu_pool.join();
   spdlog::info("cp2-gateway stopped{}", s.forced ? " (grace period ran out)" : "");
   return 0;
 }

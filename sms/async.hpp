@@ -1,5 +1,6 @@
 #pragma once
 // Moving work off the I/O threads: run a function on another executor and await its result.
+// Used by the two coroutine edges, the HTTP sessions (gateway/) and the outbox sender (sms/).
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +10,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace cp2::gateway {
+namespace cp2::sms {
 
 /// Runs `f()` on `pool` and resumes the caller on its own executor with the result (or the
 /// exception f threw). The caller's I/O thread is free while f runs.
@@ -29,4 +30,4 @@ boost::asio::awaitable<std::invoke_result_t<F&>> run_on(boost::asio::thread_pool
       boost::asio::use_awaitable);
 }
 
-}  // namespace cp2::gateway
+}  // namespace cp2::sms

@@ -1,0 +1,142 @@
+#include "gateway/accounts_workflow.hpp"
+#include "gateway/answer_cache.hpp"
+#include "gateway/form.hpp"
+#include "gateway/router.hpp"
+#include "gateway/routes.hpp"
+#include "ussd/engine.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace cp2::gateway {
+
+namespace asio = boost::asio;
+using domain::account_service;
+
+namespace {
+
+constexpr std::string_view apology = "END Sorry, something went wrong. Please try again in a few minutes.";
+
+http_response ussd_answer(std::string text) {
+  http_response r;
+  r.body = std::move(text);
+  return r;
+}
+
+// The form's fields, or the 400 to answer when the body is malformed or a field is missing.
+std::optional<http_response> read_fields(const std::string& body,
+                                         std::initializer_list<const char*> required,
+                                         form_fields& out) {
+  auto f = parse_form(body);
+  if (!f) return text_response(400, "malformed form body");
+  for (const char* name : required)
+    if (!f->count(name)) return text_response(400, std::string("missing field: ") + name);
+  out = std::move(*f);
+  return std::nullopt;
+}
+
+ussd::outcome to_outcome(account_service::create_result r) {
+  return r == account_service::create_result::created ? ussd::outcome::created
+                                                      : ussd::outcome::already_exists;
+}
+
+ussd::outcome to_outcome(account_service::reset_result r) {
+  switch (r) {
+    case account_service::reset_result::done: return ussd::outcome::reset_done;
+    case account_service::reset_result::limited: return ussd::outcome::reset_limited;
+    case account_service::reset_result::no_account: return ussd::outcome::no_account;
+  }
+  return ussd::outcome::failed;
+}
+
+asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req) {
+  form_fields f;
+  if (auto bad = read_fields(req.body, {"sessionId", "serviceCode", "phoneNumber", "text"}, f))
+    co_return *bad;
+  const std::string& session = f["sessionId"];
+  const std::string& text = f["text"];
+  if (session.empty()) co_return text_response(400, "empty field: sessionId");
+
+  const auto& codes = s.cfg.ussd.service_codes;
+  if (!codes.empty() && std::find(codes.begin(), codes.end(), f["serviceCode"]) == codes.end())
+    co_return ussd_answer("END This service is not available on this code.");
+  auto phone = domain::parse_msisdn(f["phoneNumber"]);
+  if (!phone) co_return ussd_answer("END Sorry, this service is only for Kenyan mobile numbers.");
+
+  // A retry of a request still being answered waits for that answer instead of acting twice.
+  std::string answer;
+  auto st = s.answers.claim(session, text, answer);
+  for (int waited = 0; st == answer_cache::state::pending && waited < 500; ++waited) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+    co_await t.async_wait(asio::use_awaitable);
+    st = s.answers.claim(session, text, answer);
+  }
+  if (st == answer_cache::state::answered) co_return ussd_answer(answer);
+  if (st == answer_cache::state::pending) co_return ussd_answer(std::string(apology));
+
+  try {
+    // Awaited on its own line: GCC 12 miscompiles co_await inside a braced initializer.
+    bool has_account = co_await s.accounts.has_account(*phone);
+    ussd::caller who{has_account, phone->local()};
+    auto r = s.menus.step(who, text);
+    if (r.to_perform != ussd::action::none) {
+      ussd::outcome o = ussd::outcome::failed;
+      if (r.to_perform == ussd::action::create_account)
+        o = to_outcome(co_await s.accounts.create(*phone, domain::channel::ussd));
+      else if (r.to_perform == ussd::action::reset_password)
+        o = to_outcome(co_await s.accounts.reset(*phone, domain::channel::ussd));
+      r = s.menus.outcome_screen(r.to_perform, o);
+    }
+    answer = (r.end ? "END " : "CON ") + r.text;
+    spdlog::debug("ussd id={} screen={} end={}", req.request_id, r.where, r.end);
+  } catch (...) {
+    s.answers.abandon(session, text);
+    throw;
+  }
+  s.answers.put(session, text, answer);
+  co_return ussd_answer(std::move(answer));
+}
+
+asio::awaitable<http_response> handle_sms(route_services& s, http_request& req) {
+  form_fields f;
+  if (auto bad = read_fields(req.body, {"from", "text", "id"}, f)) co_return *bad;
+  if (f["id"].empty()) co_return text_response(400, "empty field: id");
+  auto from = domain::parse_msisdn(f["from"]);
+  if (!from) {
+    // Nothing to answer and nothing a retry would change: acknowledge and note it.
+    spdlog::warn("sms id={} from a number we cannot serve: {}", req.request_id,
+                 domain::describe(from.error()));
+    co_return text_response(200, "ignored: not a Kenyan mobile number");
+  }
+  if (f.count("to") && f["to"] != s.cfg.sms.shortcode)
+    spdlog::warn("sms id={} addressed to {}, not {}; handled all the same", req.request_id,
+                 f["to"], s.cfg.sms.shortcode);
+  // Built before the co_await: GCC 12 miscompiles a braced temporary inside one.
+  inbound_sms in{f["id"], *from, f["text"], f.count("linkId") ? f["linkId"] : std::string()};
+  auto handled = co_await s.accounts.handle_sms(std::move(in));
+  co_return text_response(200, handled == sms_handling::duplicate ? "duplicate" : "ok");
+}
+
+}  // namespace
+
+void add_callback_routes(router& r, route_services& s) {
+  route_options ussd_opts;
+  ussd_opts.who = guard::callback;
+  ussd_opts.content_types = {"application/x-www-form-urlencoded"};
+  // The phone must show something: an internal failure is a polite END, not an HTTP error.
+  ussd_opts.on_error = [](const http_request&) { return ussd_answer(std::string(apology)); };
+  r.add("POST", "/callbacks/ussd",
+        [&s](http_request& req) { return handle_ussd(s, req); }, ussd_opts);
+
+  route_options sms_opts;
+  sms_opts.who = guard::callback;
+  sms_opts.content_types = {"application/x-www-form-urlencoded"};
+  // A failure answers 500 (the default) so that the aggregator delivers the SMS again.
+  r.add("POST", "/callbacks/sms", [&s](http_request& req) { return handle_sms(s, req); }, sms_opts);
+}
+
+}  // namespace cp2::gateway

@@ -1,0 +1,210 @@
+#include "sms/outbox_sender.hpp"
+
+#include "sms/async.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+namespace cp2::sms {
+
+namespace asio = boost::asio;
+
+struct outbox_sender::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io, asio::thread_pool& db, domain::outbox_store& s, provider& p,
+       const domain::clock& c, sender_options o)
+      : strand(asio::make_strand(io)), db_pool(db), store(s), prov(p), clock(c), opts(o),
+        wake(strand), stop_timer(strand), jitter_rng(std::random_device{}()) {}
+
+  asio::strand<asio::io_context::executor_type> strand;
+  asio::thread_pool& db_pool;
+  domain::outbox_store& store;
+  provider& prov;
+  const domain::clock& clock;
+  sender_options opts;
+  asio::steady_timer wake;
+  asio::steady_timer stop_timer;
+  std::mt19937 jitter_rng;
+  sender_stats counters;
+
+  // Only touched on the strand.
+  int in_flight = 0;
+  bool stopping = false;
+  bool loop_done = false;
+  bool woken = false;  // a wake-up came while the loop was not waiting
+  std::function<void()> on_stopped;
+  std::set<send_failure> alarmed;  // alarms already logged since the last acceptance
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled = std::chrono::steady_clock::now();
+
+  void refill() {
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - refilled).count();
+    refilled = now;
+    tokens = std::min<double>(opts.per_second, tokens + secs * opts.per_second);
+  }
+
+  void maybe_finish_stop() {
+    if (stopping && loop_done && in_flight == 0 && on_stopped) {
+      stop_timer.cancel();
+      std::exchange(on_stopped, nullptr)();
+    }
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    int recovered = co_await run_on(db_pool, [this] { return store.recover_sending(clock.now()); });
+    if (recovered > 0) spdlog::warn("outbox: {} messages left sending by the last run are queued again", recovered);
+    while (!stopping) {
+      refill();
+      int room = opts.max_in_flight - in_flight;
+      int budget = std::min(room, static_cast<int>(tokens));
+      std::size_t claimed = 0;
+      if (budget > 0) {
+        auto now = clock.now();
+        auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
+        claimed = rows.size();
+        for (auto& row : rows) dispatch(std::move(row));
+        tokens -= static_cast<double>(claimed);
+        if (claimed == static_cast<std::size_t>(budget) && !stopping) continue;
+      }
+      std::chrono::milliseconds wait = opts.idle_poll;
+      if (budget <= 0) {
+        // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
+        wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
+      } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
+        auto until = *next - clock.now();
+        // Due now but not claimed means blocked behind an older message to the same phone:
+        // its completion will wake us.
+        if (until > 0) wait = std::min(wait, std::chrono::milliseconds(until));
+      }
+      if (std::exchange(woken, false)) continue;
+      wake.expires_after(wait);
+      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      woken = false;
+    }
+    loop_done = true;
+    maybe_finish_stop();
+  }
+
+  void dispatch(domain::outbox_row row) {
+    ++in_flight;
+    provider_message m{row.id, "+" + row.phone, row.body, row.link_id, row.sensitive};
+    auto self = shared_from_this();
+    prov.send(m, [self, row = std::move(row)](send_outcome o) mutable {
+      asio::co_spawn(self->strand, self->complete(std::move(row), std::move(o)),
+                     [self](std::exception_ptr e) {
+                       if (!e) return;
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         // The row stays 'sending' and is retried after the next start.
+                         spdlog::error("outbox: recording a send outcome failed: {}", ex.what());
+                       }
+                     });
+    });
+  }
+
+  asio::awaitable<void> complete(domain::outbox_row row, send_outcome o) {
+    auto self = shared_from_this();
+    struct done_guard {
+      impl& s;
+      ~done_guard() {
+        --s.in_flight;
+        s.woken = true;
+        s.wake.cancel();
+        s.maybe_finish_stop();
+      }
+    } guard{*this};
+    auto now = clock.now();
+    if (o.accepted) {
+      alarmed.clear();
+      ++counters.accepted;
+      co_await run_on(db_pool, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
+      co_return;
+    }
+    std::string reason = fmt::format("{}: {}", to_string(o.failure), o.detail);
+    if (o.alarm && alarmed.insert(o.failure).second) {
+      ++counters.alarms;
+      spdlog::error("outbox: ALARM provider {} answered {}; messages are {} until it is fixed",
+                    prov.name(), reason, o.retryable ? "kept and retried" : "failing");
+    }
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    auto next = now + domain::retry_delay(row.attempts, jitter(jitter_rng));
+    bool expired = next > row.created_at + opts.max_age.count();
+    if (o.retryable && !expired) {
+      ++counters.retried;
+      co_await run_on(db_pool, [&] { store.mark_retry(row.id, next, reason, now); });
+      co_return;
+    }
+    ++counters.failed;
+    if (expired && o.retryable) {
+      ++counters.alarms;
+      spdlog::error("outbox: ALARM message {} to {} failed after {} attempts over {} h: {}", row.id,
+                    row.phone, row.attempts, opts.max_age.count() / 3'600'000, reason);
+    } else {
+      spdlog::warn("outbox: message {} to {} failed for good: {}", row.id, row.phone, reason);
+    }
+    co_await run_on(db_pool, [&] { store.mark_failed(row.id, reason, now); });
+  }
+};
+
+outbox_sender::outbox_sender(asio::io_context& ioc, asio::thread_pool& db_pool,
+                             domain::outbox_store& store, provider& p, const domain::clock& clock,
+                             sender_options options)
+    : impl_(std::make_shared<impl>(ioc, db_pool, store, p, clock, options)) {}
+
+outbox_sender::~outbox_sender() = default;
+
+void outbox_sender::start() {
+  auto self = impl_;
+  asio::co_spawn(self->strand, self->run(), [self](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::critical("outbox: the sender stopped: {}", ex.what());
+    }
+    self->loop_done = true;
+    self->maybe_finish_stop();
+  });
+}
+
+void outbox_sender::notify() {
+  auto self = impl_;
+  asio::post(self->strand, [self] {
+    self->woken = true;
+    self->wake.cancel();
+  });
+}
+
+void outbox_sender::stop(std::function<void()> done) {
+  auto self = impl_;
+  asio::post(self->strand, [self, done = std::move(done)]() mutable {
+    self->stopping = true;
+    self->on_stopped = std::move(done);
+    self->wake.cancel();
+    if (self->in_flight > 0) {
+      self->stop_timer.expires_after(self->opts.stop_wait);
+      self->stop_timer.async_wait([self](boost::system::error_code ec) {
+        if (!ec) self->prov.stop();
+      });
+    }
+    self->maybe_finish_stop();
+  });
+}
+
+const sender_stats& outbox_sender::stats() const { return impl_->counters; }
+
+}  // namespace cp2::sms
