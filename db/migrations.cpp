@@ -60,6 +60,24 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_by_phone ON outbox (phone, id);
 )sql"},
+    {2, "delivery reports", R"sql(
+ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN failure_reason TEXT NOT NULL DEFAULT '';
+
+-- Every delivery report received. One whose message id is not known yet (it can arrive before
+-- the provider's answer to the send was stored) waits here with applied = 0 and is applied
+-- when that answer is stored.
+CREATE TABLE delivery_reports (
+  id                  INTEGER PRIMARY KEY,
+  provider_message_id TEXT NOT NULL,
+  state               TEXT NOT NULL CHECK (state IN ('sent','delivered','failed')),
+  status              TEXT NOT NULL,
+  failure_reason      TEXT NOT NULL DEFAULT '',
+  received_at         INTEGER NOT NULL,
+  applied             INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX delivery_reports_by_message ON delivery_reports (provider_message_id, applied);
+)sql"},
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <tuple>
+
 namespace cp2::db {
 
 int sqlite_outbox_store::recover_sending(domain::unix_ms now) {
@@ -69,6 +71,7 @@ void sqlite_outbox_store::mark_accepted(std::int64_t id, const std::string& mess
   q.bind(4, static_cast<std::int64_t>(id));
   q.exec();
   redact_if_sensitive(id);
+  if (!message_id.empty()) apply_waiting_reports(message_id, now);
   tx.commit();
 }
 
@@ -101,6 +104,82 @@ std::optional<domain::unix_ms> sqlite_outbox_store::next_due() {
   q.executeStep();
   if (q.getColumn(0).isNull()) return std::nullopt;
   return q.getColumn(0).getInt64();
+}
+
+namespace {
+
+const char* state_name(domain::delivery d) {
+  switch (d) {
+    case domain::delivery::sent: return "sent";
+    case domain::delivery::delivered: return "delivered";
+    case domain::delivery::failed: return "failed";
+  }
+  return "sent";
+}
+
+}  // namespace
+
+bool sqlite_outbox_store::update_delivery(const std::string& message_id, domain::delivery state,
+                                          const std::string& status,
+                                          const std::string& failure_reason, domain::unix_ms now) {
+  SQLite::Statement find(db_, "SELECT id, state FROM outbox WHERE provider_message_id = ?");
+  find.bind(1, message_id);
+  if (!find.executeStep()) return false;
+  auto id = find.getColumn(0).getInt64();
+  auto current = find.getColumn(1).getString();
+  // Forward only: a late "Sent" never undoes "Success", and a final state stays.
+  bool final_now = current == "delivered" || current == "failed";
+  bool backwards = state == domain::delivery::sent && current == "sent";
+  if (final_now || backwards) return true;
+  SQLite::Statement u(db_,
+                      "UPDATE outbox SET state = ?, delivery_status = ?, failure_reason = ?, "
+                      "updated_at = ? WHERE id = ?");
+  u.bind(1, state_name(state));
+  u.bind(2, status);
+  u.bind(3, failure_reason);
+  u.bind(4, static_cast<std::int64_t>(now));
+  u.bind(5, static_cast<std::int64_t>(id));
+  u.exec();
+  return true;
+}
+
+void sqlite_outbox_store::apply_waiting_reports(const std::string& message_id, domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "SELECT id, state, status, failure_reason FROM delivery_reports "
+                      "WHERE provider_message_id = ? AND applied = 0 ORDER BY id");
+  q.bind(1, message_id);
+  std::vector<std::tuple<std::int64_t, std::string, std::string, std::string>> waiting;
+  while (q.executeStep())
+    waiting.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                         q.getColumn(2).getString(), q.getColumn(3).getString());
+  for (const auto& [report_id, state, status, reason] : waiting) {
+    auto d = state == "delivered" ? domain::delivery::delivered
+             : state == "failed"  ? domain::delivery::failed
+                                  : domain::delivery::sent;
+    update_delivery(message_id, d, status, reason, now);
+    SQLite::Statement done(db_, "UPDATE delivery_reports SET applied = 1 WHERE id = ?");
+    done.bind(1, static_cast<std::int64_t>(report_id));
+    done.exec();
+  }
+}
+
+domain::report_result sqlite_outbox_store::apply_delivery_report(
+    const std::string& message_id, domain::delivery state, const std::string& status,
+    const std::string& failure_reason, domain::unix_ms now) {
+  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+  bool applied = update_delivery(message_id, state, status, failure_reason, now);
+  SQLite::Statement q(db_,
+                      "INSERT INTO delivery_reports (provider_message_id, state, status, "
+                      "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");
+  q.bind(1, message_id);
+  q.bind(2, state_name(state));
+  q.bind(3, status);
+  q.bind(4, failure_reason);
+  q.bind(5, static_cast<std::int64_t>(now));
+  q.bind(6, applied ? 1 : 0);
+  q.exec();
+  tx.commit();
+  return applied ? domain::report_result::applied : domain::report_result::kept;
 }
 
 }  // namespace cp2::db

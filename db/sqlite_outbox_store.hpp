@@ -22,9 +22,17 @@ public:
                   domain::unix_ms now) override;
   void mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) override;
   std::optional<domain::unix_ms> next_due() override;
+  domain::report_result apply_delivery_report(const std::string& message_id,
+                                              domain::delivery state, const std::string& status,
+                                              const std::string& failure_reason,
+                                              domain::unix_ms now) override;
 
 private:
   void redact_if_sensitive(std::int64_t id);
+  bool update_delivery(const std::string& message_id, domain::delivery state,
+                       const std::string& status, const std::string& failure_reason,
+                       domain::unix_ms now);
+  void apply_waiting_reports(const std::string& message_id, domain::unix_ms now);
   SQLite::Database& db_;
 };
 

@@ -4,8 +4,7 @@
 
 namespace cp2::domain {
 
-unix_ms retry_delay(int attempts, double jitter) {
-  constexpr unix_ms base = 2'000, cap = 600'000;
+unix_ms retry_delay(int attempts, double jitter, unix_ms base, unix_ms cap) {
   unix_ms d = base;
   for (int i = 1; i < attempts && d < cap; ++i) d *= 2;
   d = std::min(d, cap);

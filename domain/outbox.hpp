@@ -24,6 +24,15 @@ struct outbox_row {
   unix_ms created_at = 0;
 };
 
+/// What a delivery report says became of a message (SPEC 3.3).
+enum class delivery { sent, delivered, failed };
+
+/// What became of a delivery report.
+enum class report_result {
+  applied,  ///< the message's state was updated (or was already final)
+  kept,     ///< no message has that id yet: kept and applied when the send's answer is stored
+};
+
 /// Where the outbox lives.
 /// Thread safety: one thread at a time (the database thread).
 class outbox_store {
@@ -45,11 +54,16 @@ public:
   virtual void mark_failed(std::int64_t id, const std::string& error, unix_ms now) = 0;
   /// The earliest next attempt among queued rows, if any.
   virtual std::optional<unix_ms> next_due() = 0;
+  /// Records a delivery report for the message the provider calls `message_id`. States only
+  /// move forward: accepted → sent → delivered or failed; a final state is kept.
+  virtual report_result apply_delivery_report(const std::string& message_id, delivery state,
+                                              const std::string& status,
+                                              const std::string& failure_reason, unix_ms now) = 0;
 };
 
-/// The delay before attempt number `attempts + 1`: 2 s doubling to at most 10 min, times
+/// The delay before attempt number `attempts + 1`: `base` doubling to at most `cap`, times
 /// `jitter` (expected in [0.8, 1.2]) so a backlog does not retry in lock-step.
-unix_ms retry_delay(int attempts, double jitter);
+unix_ms retry_delay(int attempts, double jitter, unix_ms base = 2'000, unix_ms cap = 600'000);
 
 /// `body` with the password of a credential SMS replaced by asterisks; other text unchanged.
 std::string redact_password(std::string_view body);

@@ -161,3 +161,45 @@ TEST_CASE("an incoming SMS id is remembered once; opt-outs come and go") {
   f.accounts.set_opted_out("254712345678", false, 7);
   CHECK_FALSE(f.accounts.opted_out("254712345678"));
 }
+
+TEST_CASE("delivery reports move a message forward only") {
+  db_fixture f;
+  f.queue("254711111111", "a");
+  auto rows = f.outbox.claim_due(1000, 1);
+  f.outbox.mark_accepted(rows[0].id, "ATXid_9", "KES 0.8", 1000);
+  using domain::delivery;
+  CHECK(f.outbox.apply_delivery_report("ATXid_9", delivery::sent, "Buffered", "", 2000) ==
+        domain::report_result::applied);
+  CHECK(f.state_of(rows[0].id) == "sent");
+  f.outbox.apply_delivery_report("ATXid_9", delivery::delivered, "Success", "", 3000);
+  CHECK(f.state_of(rows[0].id) == "delivered");
+  f.outbox.apply_delivery_report("ATXid_9", delivery::sent, "Sent", "", 4000);  // late, older
+  f.outbox.apply_delivery_report("ATXid_9", delivery::failed, "Failed", "DeliveryFailure", 4000);
+  CHECK(f.state_of(rows[0].id) == "delivered");
+}
+
+TEST_CASE("a failed delivery keeps its reason") {
+  db_fixture f;
+  f.queue("254711111111", "a");
+  auto rows = f.outbox.claim_due(1000, 1);
+  f.outbox.mark_accepted(rows[0].id, "ATXid_5", "", 1000);
+  f.outbox.apply_delivery_report("ATXid_5", domain::delivery::failed, "AbsentSubscriber",
+                                 "UserIsInactive", 2000);
+  CHECK(f.state_of(rows[0].id) == "failed");
+  CHECK(f.db->execAndGet("SELECT failure_reason FROM outbox").getString() == "UserIsInactive");
+}
+
+TEST_CASE("a report that arrives before the send's answer is kept and applied later") {
+  db_fixture f;
+  f.queue("254711111111", "a");
+  auto rows = f.outbox.claim_due(1000, 1);
+  CHECK(f.outbox.apply_delivery_report("ATXid_early", domain::delivery::delivered, "Success", "", 1500) ==
+        domain::report_result::kept);
+  CHECK(f.state_of(rows[0].id) == "sending");
+  f.outbox.mark_accepted(rows[0].id, "ATXid_early", "", 2000);
+  CHECK(f.state_of(rows[0].id) == "delivered");
+  CHECK(f.db->execAndGet("SELECT applied FROM delivery_reports").getInt() == 1);
+  // A report for an id that never comes stays kept, unapplied.
+  CHECK(f.outbox.apply_delivery_report("nobody", domain::delivery::failed, "Failed", "", 3000) ==
+        domain::report_result::kept);
+}
