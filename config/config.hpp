@@ -42,6 +42,8 @@ struct sms_config {
   std::chrono::milliseconds max_age{24 * 3'600'000};  ///< give up on a message after this
   int max_in_flight = 32;  ///< sends awaiting the provider's answer at once
   int per_second = 50;     ///< sends started per second (a backlog drains at this rate)
+  std::chrono::milliseconds retry_base{2'000};  ///< first retry delay; doubles up to retry_cap
+  std::chrono::milliseconds retry_cap{600'000};
 };
 
 /// [provider]: where outbound SMS go.

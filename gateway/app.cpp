@@ -59,7 +59,7 @@ struct app::impl {
                  [this] { if (sender) sender->notify(); }),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour}),
         answers(std::chrono::minutes(5)),
-        services{cfg, workflow, menus, answers} {}
+        services{cfg, workflow, menus, answers, db_pool, outbox_store} {}
 
   config::config cfg;
   // The connection is used only on db_pool's single thread once the server runs, and by the
@@ -128,6 +128,8 @@ app::app(config::config cfg) {
   so.max_in_flight = s.cfg.sms.max_in_flight;
   so.per_second = s.cfg.sms.per_second;
   so.max_age = s.cfg.sms.max_age;
+  so.retry_base = s.cfg.sms.retry_base;
+  so.retry_cap = s.cfg.sms.retry_cap;
   s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.outbox_store, *s.provider,
                                                    s.clock, so);
   s.workflow.prepare();
@@ -165,6 +167,8 @@ void app::start() {
                s.cfg.provider.kind, s.cfg.server.threads);
   for (int i = 0; i < s.cfg.server.threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
 }
+
+const sms::sender_stats& app::outbox_stats() const { return impl_->sender->stats(); }
 
 std::uint16_t app::port() const { return impl_->server ? impl_->server->port() : 0; }
 

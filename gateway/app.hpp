@@ -8,6 +8,10 @@
 #include <functional>
 #include <memory>
 
+namespace cp2::sms {
+struct sender_stats;
+}
+
 namespace cp2::gateway {
 
 class router;
@@ -42,6 +46,9 @@ public:
 
   /// Makes SIGINT and SIGTERM call request_stop().
   void handle_signals();
+
+  /// The outbox sender's counters (accepted, retried, failed, alarms).
+  const sms::sender_stats& outbox_stats() const;
 
 private:
   struct impl;

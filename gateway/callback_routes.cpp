@@ -1,8 +1,11 @@
+#include "domain/outbox.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/form.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
+#include "sms/africastalking_protocol.hpp"
+#include "sms/async.hpp"
 #include "ussd/engine.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace cp2::gateway {
 
@@ -121,6 +125,35 @@ asio::awaitable<http_response> handle_sms(route_services& s, http_request& req) 
   co_return text_response(200, handled == sms_handling::duplicate ? "duplicate" : "ok");
 }
 
+asio::awaitable<http_response> handle_dlr(route_services& s, http_request& req) {
+  form_fields f;
+  if (auto bad = read_fields(req.body, {"id", "status"}, f)) co_return *bad;
+  const std::string& id = f["id"];
+  const std::string& status = f["status"];
+  if (id.empty()) co_return text_response(400, "empty field: id");
+  std::optional<domain::delivery> state;
+  switch (sms::map_dlr_status(status)) {
+    case sms::delivery_state::sent: state = domain::delivery::sent; break;
+    case sms::delivery_state::delivered: state = domain::delivery::delivered; break;
+    case sms::delivery_state::failed: state = domain::delivery::failed; break;
+    case sms::delivery_state::unknown: break;
+  }
+  if (!state) {
+    // A status we do not know yet: acknowledged, so the aggregator does not repeat it forever.
+    spdlog::warn("dlr id={} message={} has an unknown status; ignored", req.request_id, id);
+    co_return text_response(200, "ignored: unknown status");
+  }
+  std::string reason = f.count("failureReason") ? f["failureReason"] : std::string();
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+  auto result = co_await sms::run_on(s.db_pool, [&] {
+    return s.outbox.apply_delivery_report(id, *state, status, reason, now);
+  });
+  if (result == domain::report_result::kept)
+    spdlog::info("dlr id={} for message {} not known (yet): kept", req.request_id, id);
+  co_return text_response(200, "ok");
+}
+
 }  // namespace
 
 void add_callback_routes(router& r, route_services& s) {
@@ -137,6 +170,7 @@ void add_callback_routes(router& r, route_services& s) {
   sms_opts.content_types = {"application/x-www-form-urlencoded"};
   // A failure answers 500 (the default) so that the aggregator delivers the SMS again.
   r.add("POST", "/callbacks/sms", [&s](http_request& req) { return handle_sms(s, req); }, sms_opts);
+  r.add("POST", "/callbacks/dlr", [&s](http_request& req) { return handle_dlr(s, req); }, sms_opts);
 }
 
 }  // namespace cp2::gateway

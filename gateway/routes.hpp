@@ -3,6 +3,14 @@
 
 #include "config/config.hpp"
 
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace cp2::domain {
+class outbox_store;
+}
+
 namespace cp2::ussd {
 class engine;
 }
@@ -19,9 +27,11 @@ struct route_services {
   accounts_workflow& accounts;
   const ussd::engine& menus;
   answer_cache& answers;
+  boost::asio::thread_pool& db_pool;  ///< the only thread that touches `outbox`
+  domain::outbox_store& outbox;
 };
 
-/// POST /callbacks/ussd and POST /callbacks/sms (SPEC 3.1, 3.2).
+/// POST /callbacks/ussd, /callbacks/sms and /callbacks/dlr (SPEC 3.1, 3.2, 3.3).
 void add_callback_routes(router& r, route_services& s);
 
 /// POST /api/v1/accounts, /api/v1/accounts/{phone}/password-reset, /api/v1/auth/login (SPEC 6).

@@ -141,7 +141,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
                     prov.name(), reason, o.retryable ? "kept and retried" : "failing");
     }
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    auto next = now + domain::retry_delay(row.attempts, jitter(jitter_rng));
+    auto next = now + domain::retry_delay(row.attempts, jitter(jitter_rng), opts.retry_base.count(),
+                                          opts.retry_cap.count());
     bool expired = next > row.created_at + opts.max_age.count();
     if (o.retryable && !expired) {
       ++counters.retried;

@@ -25,6 +25,8 @@ struct sender_options {
   int max_in_flight = 32;  ///< sends awaiting the provider's answer
   int per_second = 50;     ///< sends started per second, so a backlog drains politely
   std::chrono::milliseconds max_age{24 * 3'600'000};  ///< then a retryable failure is final
+  std::chrono::milliseconds retry_base{2'000};        ///< first retry delay, doubling...
+  std::chrono::milliseconds retry_cap{600'000};       ///< ...up to this
   std::chrono::milliseconds idle_poll{1'000};         ///< look for due rows at least this often
   std::chrono::milliseconds stop_wait{5'000};         ///< on stop, wait this long for answers
 };
