@@ -47,8 +47,8 @@ std::string no_account_text(std::string_view shortcode) {
 
 std::string help_text(std::string_view shortcode) {
   return fmt::format(
-      "KNEC CP2 on {}: REGISTER to create an account, PASSWORD for a new password, STOP to end "
-      "notifications, START to resume. Dial the USSD code to apply.",
+      "KNEC CP2 on {}: REGISTER for an account, PASSWORD for a new password, STATUS for your "
+      "applications, STOP or START notifications. Dial the USSD code to apply.",
       shortcode);
 }
 

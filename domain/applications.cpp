@@ -1,0 +1,170 @@
+#include "domain/applications.hpp"
+
+#include "domain/gsm7.hpp"
+
+#include <fmt/format.h>
+
+namespace cp2::domain {
+
+std::string_view to_string(application_status s) {
+  switch (s) {
+    case application_status::submitted: return "submitted";
+    case application_status::withdrawn: return "withdrawn";
+    case application_status::approved: return "approved";
+    case application_status::rejected: return "rejected";
+  }
+  return "submitted";
+}
+
+std::optional<application_status> parse_application_status(std::string_view text) {
+  for (auto s : {application_status::submitted, application_status::withdrawn,
+                 application_status::approved, application_status::rejected})
+    if (to_string(s) == text) return s;
+  return std::nullopt;
+}
+
+bool is_active(application_status s) {
+  return s == application_status::submitted || s == application_status::approved;
+}
+
+std::string make_reference(random_source& random) {
+  static constexpr std::string_view alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string ref = "CP2-";
+  for (int i = 0; i < 6; ++i)
+    ref += alphabet[random.uniform(static_cast<std::uint32_t>(alphabet.size()))];
+  return ref;
+}
+
+std::string confirmation_text(const application& a, std::string_view shortcode) {
+  auto compose = [&](std::string_view station) {
+    return fmt::format("KNEC CP2: application {} received: {} {}, {}. SMS STATUS to {} to check it.",
+                       a.ref, a.exam, a.role, station, shortcode);
+  };
+  std::string station = a.station;
+  std::string text = compose(station);
+  // One segment: shorten the station, the longest free text, until it fits.
+  while (measure_sms(text).segments > 1 && station.size() > 8) {
+    station.resize(station.size() - 4);
+    station += "..";
+    text = compose(station);
+    station.resize(station.size() - 2);
+  }
+  return text;
+}
+
+std::string status_text(const std::vector<application>& apps, std::string_view shortcode) {
+  if (apps.empty())
+    return fmt::format("KNEC CP2: you have no applications. Dial the USSD code to apply. Help: SMS HELP to {}.",
+                       shortcode);
+  std::string text = "KNEC CP2 applications:";
+  for (const auto& a : apps)
+    text += fmt::format(" {} {} {}, {}: {}.", a.ref, a.exam, a.role, a.station, to_string(a.status));
+  return text;
+}
+
+application_service::application_service(application_store& store, const clock& clock,
+                                         random_source& random, std::string shortcode)
+    : store_(store), clock_(clock), random_(random), shortcode_(std::move(shortcode)) {}
+
+apply_outcome application_service::apply(const msisdn& phone, const std::string& code) {
+  apply_outcome out;
+  store_.in_transaction([&] {
+    const auto now = clock_.now();
+    const auto& p = phone.digits();
+    if (!store_.has_account(p)) {
+      out.result = apply_outcome::kind::no_account;
+      return;
+    }
+    if (!is_complete(store_.find_profile(p))) {
+      out.result = apply_outcome::kind::incomplete_profile;
+      return;
+    }
+    auto v = store_.find_vacancy(code);
+    if (!v) {
+      out.result = apply_outcome::kind::no_vacancy;
+      return;
+    }
+    // Applying again, even after closing, answers with the same reference.
+    if (auto same = store_.find_active(p, code)) {
+      out = {apply_outcome::kind::already_applied, *same};
+      return;
+    }
+    if (now < v->opens_at || now >= v->closes_at) {
+      out.result = apply_outcome::kind::closed;
+      return;
+    }
+    if (store_.approved_count(code) >= v->slots) {
+      out.result = apply_outcome::kind::filled;
+      return;
+    }
+    if (auto other = store_.find_active_for(p, v->exam, v->activity)) {
+      out = {apply_outcome::kind::conflict, *other};
+      return;
+    }
+    application a;
+    do {
+      a.ref = make_reference(random_);
+    } while (store_.find_by_ref(a.ref));
+    a.phone = p;
+    a.vacancy_code = code;
+    a.status = application_status::submitted;
+    a.created_at = now;
+    a.exam = v->exam;
+    a.activity = v->activity;
+    a.role = v->role;
+    a.station = v->station;
+    a.closes_at = v->closes_at;
+    store_.insert_application(a);
+    // A reply to the applicant's own request: sent even after STOP.
+    store_.enqueue_sms({p, confirmation_text(a, shortcode_), false, message_kind::reply, ""}, now);
+    out = {apply_outcome::kind::submitted, a};
+  });
+  return out;
+}
+
+withdraw_result application_service::withdraw(const msisdn& phone, const std::string& ref) {
+  auto result = withdraw_result::withdrawn;
+  store_.in_transaction([&] {
+    auto a = store_.find_by_ref(ref);
+    if (!a || a->phone != phone.digits()) {
+      result = withdraw_result::not_found;
+      return;
+    }
+    if (!is_active(a->status)) {
+      result = withdraw_result::not_active;
+      return;
+    }
+    auto now = clock_.now();
+    if (now >= a->closes_at) {
+      result = withdraw_result::closed;
+      return;
+    }
+    store_.update_status(ref, application_status::withdrawn, now);
+  });
+  return result;
+}
+
+std::vector<application> application_service::list(const msisdn& phone) {
+  return store_.list_for(phone.digits());
+}
+
+void application_service::reply_status(const msisdn& phone, const std::string& link_id) {
+  store_.enqueue_sms({phone.digits(), status_text(store_.list_for(phone.digits()), shortcode_),
+                      false, message_kind::reply, link_id},
+                     clock_.now());
+}
+
+profile application_service::get_profile(const msisdn& phone) {
+  return store_.find_profile(phone.digits());
+}
+
+void application_service::save_field(const msisdn& phone, profile_field field,
+                                      const std::string& value) {
+  store_.in_transaction([&] {
+    auto p = store_.find_profile(phone.digits());
+    field_ref(p, field) = value;
+    store_.save_profile(phone.digits(), p, clock_.now());
+  });
+}
+
+}  // namespace cp2::domain
