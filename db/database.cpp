@@ -46,11 +46,12 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path,
       if (m.version <= version) continue;
       SQLite::Transaction tx(*db);
       db->exec(m.sql);
+      if (m.load) m.load(*db);
       db->exec(fmt::format("PRAGMA user_version = {}", m.version));
       if (m.version == 1) db->exec(fmt::format("PRAGMA application_id = {}", application_id));
       tx.commit();
     }
-  } catch (const SQLite::Exception& e) {
+  } catch (const std::exception& e) {
     throw database_error(fmt::format("{}: migration failed: {}", path, e.what()));
   }
   return db;

@@ -1,7 +1,40 @@
 #include "db/migrations.hpp"
 
+#include "db/reference_data.hpp"
+#include "domain/vacancy.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <stdexcept>
+
 namespace cp2::db {
 namespace {
+
+// Kenya's counties and sub-counties from data/kenya-counties.csv, compiled into the binary.
+void load_counties(SQLite::Database& db) {
+  auto lookup = domain::static_county_lookup::from_csv(kenya_counties_csv());
+  if (!lookup) throw std::runtime_error("data/kenya-counties.csv row " +
+                                        std::to_string(lookup.error().row) + ": " +
+                                        lookup.error().message);
+  SQLite::Statement county(db, "INSERT INTO counties (position, name) VALUES (?, ?)");
+  SQLite::Statement sub(db, "INSERT INTO subcounties (county, position, name) VALUES (?, ?, ?)");
+  int position = 0;
+  for (const auto& c : lookup->counties()) {
+    county.bind(1, ++position);
+    county.bind(2, c.name);
+    county.exec();
+    county.reset();
+    int sub_position = 0;
+    for (const auto& s : c.subcounties) {
+      sub.bind(1, c.name);
+      sub.bind(2, ++sub_position);
+      sub.bind(3, s);
+      sub.exec();
+      sub.reset();
+    }
+  }
+}
 
 // Times are Unix milliseconds (UTC). Phone numbers are the canonical 2547XXXXXXXX form.
 // Released migrations are never edited: a change is a new entry at the end.
@@ -78,6 +111,65 @@ CREATE TABLE delivery_reports (
 ) STRICT;
 CREATE INDEX delivery_reports_by_message ON delivery_reports (provider_message_id, applied);
 )sql"},
+    {3, "counties, vacancies, profiles and applications", R"sql(
+CREATE TABLE counties (
+  name     TEXT PRIMARY KEY,
+  position INTEGER NOT NULL
+) STRICT;
+CREATE TABLE subcounties (
+  county   TEXT NOT NULL REFERENCES counties (name),
+  name     TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (county, name)
+) STRICT;
+
+CREATE TABLE vacancies (
+  code        TEXT PRIMARY KEY COLLATE NOCASE,  -- "kcse-1" and "KCSE-1" are one vacancy
+  exam        TEXT NOT NULL,
+  activity    TEXT NOT NULL,
+  venue       TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  county      TEXT NOT NULL,
+  subcounty   TEXT NOT NULL,
+  station     TEXT NOT NULL,
+  slots       INTEGER NOT NULL CHECK (slots >= 1),
+  description TEXT NOT NULL DEFAULT '',
+  opens_at    INTEGER NOT NULL,
+  closes_at   INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  CHECK (closes_at > opens_at)
+) STRICT;
+
+CREATE TABLE profiles (
+  phone       TEXT PRIMARY KEY REFERENCES accounts (phone),
+  full_name   TEXT NOT NULL DEFAULT '',
+  national_id TEXT NOT NULL DEFAULT '',
+  kra_pin     TEXT NOT NULL DEFAULT '',
+  county      TEXT NOT NULL DEFAULT '',
+  workstation TEXT NOT NULL DEFAULT '',
+  tsc_number  TEXT NOT NULL DEFAULT '',
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE applications (
+  ref        TEXT PRIMARY KEY,
+  phone      TEXT NOT NULL REFERENCES accounts (phone),
+  vacancy    TEXT NOT NULL REFERENCES vacancies (code),
+  exam       TEXT NOT NULL,
+  activity   TEXT NOT NULL,
+  status     TEXT NOT NULL CHECK (status IN ('submitted','withdrawn','approved','rejected')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+-- The rules of SPEC 4.5 held by the database too, so two racing requests cannot both win.
+CREATE UNIQUE INDEX applications_one_per_vacancy ON applications (phone, vacancy)
+  WHERE status IN ('submitted', 'approved');
+CREATE UNIQUE INDEX applications_one_per_exam_activity ON applications (phone, exam, activity)
+  WHERE status IN ('submitted', 'approved');
+CREATE INDEX applications_by_vacancy ON applications (vacancy, status);
+CREATE INDEX applications_by_phone ON applications (phone, created_at);
+)sql", load_counties},
 };
 
 }  // namespace

@@ -1,25 +1,14 @@
 #include "db/sqlite_account_store.hpp"
 
+#include "db/transaction.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 namespace cp2::db {
 
 void sqlite_account_store::in_transaction(const std::function<void()>& fn) {
-  if (depth_ > 0) {
-    fn();
-    return;
-  }
-  // IMMEDIATE takes the write lock at the start, so a read-then-write inside cannot fail
-  // half-way with SQLITE_BUSY when another process writes.
-  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  ++depth_;
-  struct leave {
-    int& d;
-    ~leave() { --d; }
-  } guard{depth_};
-  fn();
-  tx.commit();
+  db::in_transaction(db_, fn);
 }
 
 std::optional<domain::account_record> sqlite_account_store::find_account(const std::string& phone) {

@@ -32,7 +32,6 @@ public:
 
 private:
   SQLite::Database& db_;
-  int depth_ = 0;  // nested in_transaction calls join the outer transaction
 };
 
 }  // namespace cp2::db

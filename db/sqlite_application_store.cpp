@@ -1,0 +1,149 @@
+#include "db/sqlite_application_store.hpp"
+
+#include "db/sqlite_account_store.hpp"
+#include "db/sqlite_vacancy_store.hpp"
+#include "db/transaction.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace cp2::db {
+
+void sqlite_application_store::in_transaction(const std::function<void()>& fn) {
+  db::in_transaction(db_, fn);
+}
+
+bool sqlite_application_store::has_account(const std::string& phone) {
+  SQLite::Statement q(db_, "SELECT 1 FROM accounts WHERE phone = ?");
+  q.bind(1, phone);
+  return q.executeStep();
+}
+
+domain::profile sqlite_application_store::find_profile(const std::string& phone) {
+  domain::profile p;
+  SQLite::Statement q(db_,
+                      "SELECT full_name, national_id, kra_pin, county, workstation, tsc_number "
+                      "FROM profiles WHERE phone = ?");
+  q.bind(1, phone);
+  if (!q.executeStep()) return p;
+  p.full_name = q.getColumn(0).getString();
+  p.national_id = q.getColumn(1).getString();
+  p.kra_pin = q.getColumn(2).getString();
+  p.county = q.getColumn(3).getString();
+  p.workstation = q.getColumn(4).getString();
+  p.tsc_number = q.getColumn(5).getString();
+  return p;
+}
+
+void sqlite_application_store::save_profile(const std::string& phone, const domain::profile& p,
+                                            domain::unix_ms now) {
+  SQLite::Statement q(db_, R"sql(
+INSERT INTO profiles (phone, full_name, national_id, kra_pin, county, workstation, tsc_number, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (phone) DO UPDATE SET full_name = excluded.full_name,
+  national_id = excluded.national_id, kra_pin = excluded.kra_pin, county = excluded.county,
+  workstation = excluded.workstation, tsc_number = excluded.tsc_number,
+  updated_at = excluded.updated_at)sql");
+  q.bind(1, phone);
+  q.bind(2, p.full_name);
+  q.bind(3, p.national_id);
+  q.bind(4, p.kra_pin);
+  q.bind(5, p.county);
+  q.bind(6, p.workstation);
+  q.bind(7, p.tsc_number);
+  q.bind(8, static_cast<std::int64_t>(now));
+  q.exec();
+}
+
+std::optional<domain::vacancy> sqlite_application_store::find_vacancy(const std::string& code) {
+  return sqlite_vacancy_store(db_).find(code);
+}
+
+int sqlite_application_store::approved_count(const std::string& code) {
+  SQLite::Statement q(db_, "SELECT count(*) FROM applications WHERE vacancy = ? AND status = 'approved'");
+  q.bind(1, code);
+  q.executeStep();
+  return q.getColumn(0).getInt();
+}
+
+std::vector<domain::application> sqlite_application_store::query(
+    const std::string& where, const std::vector<std::string>& args, int limit) {
+  SQLite::Statement q(db_,
+                      "SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, "
+                      "v.role, v.station, v.closes_at FROM applications a "
+                      "JOIN vacancies v ON v.code = a.vacancy WHERE " + where +
+                          " ORDER BY a.created_at DESC, a.ref LIMIT " + std::to_string(limit));
+  for (std::size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
+  std::vector<domain::application> out;
+  while (q.executeStep()) {
+    domain::application a;
+    a.ref = q.getColumn(0).getString();
+    a.phone = q.getColumn(1).getString();
+    a.vacancy_code = q.getColumn(2).getString();
+    a.status = domain::parse_application_status(q.getColumn(3).getString())
+                   .value_or(domain::application_status::submitted);
+    a.created_at = q.getColumn(4).getInt64();
+    a.exam = q.getColumn(5).getString();
+    a.activity = q.getColumn(6).getString();
+    a.role = q.getColumn(7).getString();
+    a.station = q.getColumn(8).getString();
+    a.closes_at = q.getColumn(9).getInt64();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::optional<domain::application> sqlite_application_store::find_active(
+    const std::string& phone, const std::string& vacancy_code) {
+  auto r = query("a.phone = ? AND a.vacancy = ? AND a.status IN ('submitted', 'approved')",
+                 {phone, vacancy_code}, 1);
+  if (r.empty()) return std::nullopt;
+  return r.front();
+}
+
+std::optional<domain::application> sqlite_application_store::find_active_for(
+    const std::string& phone, const std::string& exam, const std::string& activity) {
+  auto r = query("a.phone = ? AND a.exam = ? AND a.activity = ? AND a.status IN ('submitted', 'approved')",
+                 {phone, exam, activity}, 1);
+  if (r.empty()) return std::nullopt;
+  return r.front();
+}
+
+std::optional<domain::application> sqlite_application_store::find_by_ref(const std::string& ref) {
+  auto r = query("a.ref = ?", {ref}, 1);
+  if (r.empty()) return std::nullopt;
+  return r.front();
+}
+
+void sqlite_application_store::insert_application(const domain::application& a) {
+  SQLite::Statement q(db_,
+                      "INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
+                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, a.ref);
+  q.bind(2, a.phone);
+  q.bind(3, a.vacancy_code);
+  q.bind(4, a.exam);
+  q.bind(5, a.activity);
+  q.bind(6, std::string(domain::to_string(a.status)));
+  q.bind(7, static_cast<std::int64_t>(a.created_at));
+  q.bind(8, static_cast<std::int64_t>(a.created_at));
+  q.exec();
+}
+
+void sqlite_application_store::update_status(const std::string& ref, domain::application_status s,
+                                             domain::unix_ms now) {
+  SQLite::Statement q(db_, "UPDATE applications SET status = ?, updated_at = ? WHERE ref = ?");
+  q.bind(1, std::string(domain::to_string(s)));
+  q.bind(2, static_cast<std::int64_t>(now));
+  q.bind(3, ref);
+  q.exec();
+}
+
+std::vector<domain::application> sqlite_application_store::list_for(const std::string& phone) {
+  return query("a.phone = ?", {phone}, 200);
+}
+
+void sqlite_application_store::enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) {
+  sqlite_account_store(db_).enqueue_sms(sms, now);
+}
+
+}  // namespace cp2::db

@@ -1,0 +1,41 @@
+#pragma once
+// domain::application_store on SQLite: profiles, applications and what they need of vacancies.
+
+#include "domain/applications.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+namespace cp2::db {
+
+/// Profiles and applications.
+/// Thread safety: one thread at a time (the database thread).
+class sqlite_application_store final : public domain::application_store {
+public:
+  /// Uses `db`, which must outlive the store and be migrated.
+  explicit sqlite_application_store(SQLite::Database& db) : db_(db) {}
+
+  void in_transaction(const std::function<void()>& fn) override;
+  bool has_account(const std::string& phone) override;
+  domain::profile find_profile(const std::string& phone) override;
+  void save_profile(const std::string& phone, const domain::profile& p, domain::unix_ms now) override;
+  std::optional<domain::vacancy> find_vacancy(const std::string& code) override;
+  int approved_count(const std::string& code) override;
+  std::optional<domain::application> find_active(const std::string& phone,
+                                                 const std::string& vacancy_code) override;
+  std::optional<domain::application> find_active_for(const std::string& phone,
+                                                     const std::string& exam,
+                                                     const std::string& activity) override;
+  std::optional<domain::application> find_by_ref(const std::string& ref) override;
+  void insert_application(const domain::application& a) override;
+  void update_status(const std::string& ref, domain::application_status s,
+                     domain::unix_ms now) override;
+  std::vector<domain::application> list_for(const std::string& phone) override;
+  void enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) override;
+
+private:
+  std::vector<domain::application> query(const std::string& where,
+                                         const std::vector<std::string>& args, int limit);
+  SQLite::Database& db_;
+};
+
+}  // namespace cp2::db

@@ -1,0 +1,16 @@
+#pragma once
+// One transaction for a unit of work, joining the one already open on the connection.
+
+#include <SQLiteCpp/Database.h>
+
+#include <functional>
+
+namespace cp2::db {
+
+/// Runs `fn` in an IMMEDIATE transaction, committed when fn returns and rolled back when it
+/// throws; when the connection is already inside a transaction, fn simply joins it.
+/// IMMEDIATE takes the write lock at the start, so a read-then-write inside cannot fail half-way
+/// with SQLITE_BUSY when another process writes.
+void in_transaction(SQLite::Database& db, const std::function<void()>& fn);
+
+}  // namespace cp2::db
