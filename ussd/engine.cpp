@@ -4,90 +4,401 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <charconv>
 
 namespace cp2::ussd {
 namespace {
 
-enum class screen_id { main, create_confirm, reset_confirm };
+using domain::profile_field;
 
-// A place in the menus: a screen and, for long lists, the page shown.
+enum class screen_id {
+  main,
+  create_confirm,
+  reset_confirm,
+  vac_gate,       // "complete your profile first"
+  vac_level,      // one of the six narrowing levels
+  vac_list,       // the vacancies at the end of a path
+  vac_detail,     // one vacancy, with Apply
+  prompt,         // free text for one profile field
+  county_pick,    // the profile's county, from the list
+  profile_menu,   // the fields and their values
+  apps_list,
+  app_detail,
+  withdraw_confirm,
+};
+
+// A place in the menus, with what that screen is about.
 struct frame {
   screen_id id = screen_id::main;
   std::size_t page = 0;
+  domain::catalog_path path;  // vac_level, vac_list
+  std::string key;            // vac_detail: vacancy code; app_detail, withdraw_confirm: reference
+  profile_field field = profile_field::full_name;  // prompt, county_pick
+  bool guided = false;  // asked on the way to the vacancies: go on to the next missing field
 };
 
 // Where a choice leads.
 struct target {
-  enum class kind { push, perform } k = kind::push;
-  screen_id next = screen_id::main;
-  action act = action::none;
+  enum class kind { push, perform, save, end } k = kind::push;
+  frame next;                 // push
+  action act = action::none;  // perform
+  std::string value;          // perform: its argument; save: the field's value
+  std::string end_text;       // end
 };
 
 struct menu {
-  std::string name;  // for logs and metrics
+  std::string name;
   std::string title;
   std::vector<std::string> labels;
   std::vector<target> targets;
-  bool nav = true;  // "0. Back" and "00. Main menu"
+  bool nav = true;     // "0. Back" and "00. Main menu"
+  bool prompt = false; // free text: any input but 0 and 00 is an answer
 };
 
 constexpr std::string_view invalid_notice = "Invalid choice.";
 constexpr std::string_view ended_text = "This session has ended. Please dial again.";
 
-menu menu_for(screen_id id, const caller& who) {
-  menu m;
-  switch (id) {
-    case screen_id::main:
-      m.name = "main";
-      m.title = "KNEC CP2";
-      m.nav = false;
-      if (!who.has_account) {
-        m.title += ": apply for KNEC contracted work";
-        m.labels.push_back("Create account");
-        m.targets.push_back({target::kind::push, screen_id::create_confirm, action::none});
-      } else {
-        m.labels.push_back("Reset password");
-        m.targets.push_back({target::kind::push, screen_id::reset_confirm, action::none});
+// The room a title has on a screen with `choices` short choices (e.g. "1. Apply").
+std::string fit(std::string text, std::size_t choices_chars) {
+  const std::size_t budget =
+      max_screen_chars - notice_room - choices_chars - std::string_view("\n0. Back\n00. Main menu").size();
+  if (text.size() > budget) text = text.substr(0, budget - 2) + "..";
+  return text;
+}
+
+std::string format_date(domain::unix_ms t) {
+  using namespace std::chrono;
+  // Dates are shown in East Africa Time (UTC+3), as KNEC and applicants read them.
+  auto tp = sys_time<milliseconds>(milliseconds(t + 3 * 3'600'000));
+  year_month_day ymd{floor<days>(tp)};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return fmt::format("{} {} {}", static_cast<unsigned>(ymd.day()),
+                     months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()));
+}
+
+frame ask(profile_field f, bool guided) {
+  frame fr;
+  fr.id = f == profile_field::county ? screen_id::county_pick : screen_id::prompt;
+  fr.field = f;
+  fr.guided = guided;
+  return fr;
+}
+
+frame vacancies_root() {
+  frame fr;
+  fr.id = screen_id::vac_level;
+  return fr;
+}
+
+const domain::application* find_app(const session_facts& facts, const std::string& ref) {
+  for (const auto& a : facts.applications)
+    if (a.ref == ref) return &a;
+  return nullptr;
+}
+
+const char* level_title(std::size_t depth) {
+  static constexpr const char* titles[] = {"Choose the examination:", "Choose the activity:",
+                                           "Choose the venue:",       "Choose the role:",
+                                           "Choose the county:",      "Choose the sub-county:"};
+  return titles[std::min<std::size_t>(depth, 5)];
+}
+
+class replay {
+public:
+  replay(const engine_options& o, const session_facts& f) : opts_(o), facts_(f), profile_(f.profile) {}
+
+  menu menu_for(const frame& fr) const {
+    menu m;
+    auto push = [&](std::string label, frame next) {
+      m.labels.push_back(std::move(label));
+      m.targets.push_back({target::kind::push, std::move(next), action::none, {}, {}});
+    };
+    auto perform = [&](std::string label, action act, std::string value) {
+      m.labels.push_back(std::move(label));
+      m.targets.push_back({target::kind::perform, {}, act, std::move(value), {}});
+    };
+    switch (fr.id) {
+      case screen_id::main:
+        m.name = "main";
+        m.nav = false;
+        if (!facts_.has_account) {
+          m.title = "KNEC CP2: apply for KNEC contracted work";
+          push("Create account", {screen_id::create_confirm});
+          m.labels.push_back("Vacancies");
+          m.targets.push_back({target::kind::end, {}, action::none, {},
+                               fmt::format("You need a CP2 account to apply. Dial again and choose "
+                                           "Create account, or SMS REGISTER to {}.",
+                                           opts_.shortcode)});
+        } else {
+          m.title = "KNEC CP2";
+          push("Vacancies", domain::is_complete(profile_) ? vacancies_root() : frame{screen_id::vac_gate});
+          push("My applications", {screen_id::apps_list});
+          push("My profile", {screen_id::profile_menu});
+          push("Reset password", {screen_id::reset_confirm});
+        }
+        break;
+      case screen_id::create_confirm:
+        m.name = "create_confirm";
+        m.title = fmt::format(
+            "Create a CP2 account for {}? Your username and password will come by SMS.",
+            facts_.phone_local);
+        perform("Confirm", action::create_account, "");
+        break;
+      case screen_id::reset_confirm:
+        m.name = "reset_confirm";
+        m.title = "Get a new CP2 password? It will come by SMS and replace the old one.";
+        perform("Confirm", action::reset_password, "");
+        break;
+      case screen_id::vac_gate:
+        m.name = "vacancies_profile_gate";
+        m.title = "Before you apply, complete your profile: name, ID number, KRA PIN, county and "
+                  "workstation.";
+        if (auto missing = domain::first_missing(profile_)) push("Continue", ask(*missing, true));
+        else push("Continue", vacancies_root());
+        break;
+      case screen_id::vac_level: {
+        m.name = fmt::format("vacancies_level_{}", fr.path.size());
+        auto choices = facts_.vacancies->choices(fr.path);
+        if (choices.empty()) {
+          m.title = fr.path.empty() ? "There are no open vacancies now. Please check again later."
+                                    : "These vacancies are no longer open.";
+          break;
+        }
+        m.title = level_title(fr.path.size());
+        for (auto& c : choices) {
+          frame next;
+          next.path = fr.path;
+          next.path.push_back(c);
+          next.id = next.path.size() == domain::catalog_depth ? screen_id::vac_list : screen_id::vac_level;
+          push(c, std::move(next));
+        }
+        break;
       }
-      break;
-    case screen_id::create_confirm:
-      m.name = "create_confirm";
-      m.title = fmt::format(
-          "Create a CP2 account for {}? Your username and password will come by SMS.",
-          who.phone_local);
-      m.labels.push_back("Confirm");
-      m.targets.push_back({target::kind::perform, screen_id::main, action::create_account});
-      break;
-    case screen_id::reset_confirm:
-      m.name = "reset_confirm";
-      m.title = "Get a new CP2 password? It will come by SMS and replace the old one.";
-      m.labels.push_back("Confirm");
-      m.targets.push_back({target::kind::perform, screen_id::main, action::reset_password});
-      break;
+      case screen_id::vac_list: {
+        m.name = "vacancies_list";
+        auto list = facts_.vacancies->vacancies(fr.path);
+        m.title = list.empty() ? "These vacancies are no longer open." : "Choose a vacancy:";
+        for (const auto* v : list) {
+          frame next;
+          next.id = screen_id::vac_detail;
+          next.key = v->code;
+          push(fmt::format("{} ({} posts)", v->station, v->slots), std::move(next));
+        }
+        break;
+      }
+      case screen_id::vac_detail: {
+        m.name = "vacancy_detail";
+        const auto* v = facts_.vacancies->find(fr.key);
+        if (!v) {
+          m.title = "This vacancy is no longer open.";
+          break;
+        }
+        // The deadline first: with long station names the end of the text is cut.
+        std::string text = fmt::format("Apply by {}, {} posts. {} at {}, {}. {} {}.",
+                                       format_date(v->closes_at - 1), v->slots, v->role, v->station,
+                                       v->subcounty, v->exam, v->activity);
+        if (!v->description.empty()) text += " " + v->description;
+        m.title = fit(text, std::string_view("\n1. Apply").size());
+        perform("Apply", action::apply, v->code);
+        break;
+      }
+      case screen_id::prompt:
+        m.name = fmt::format("profile_{}", domain::field_key(fr.field));
+        m.prompt = true;
+        if (fr.field == profile_field::tsc_number) {
+          m.title = "Enter your TSC number (optional):";
+          m.labels.push_back("I have none");
+          m.targets.push_back({target::kind::save, {}, action::none, "", {}});
+        } else {
+          m.title = std::string(domain::field_prompt(fr.field));
+        }
+        break;
+      case screen_id::county_pick:
+        m.name = "profile_county";
+        m.title = "Choose your home county:";
+        for (const auto& c : opts_.counties) {
+          m.labels.push_back(c);
+          m.targets.push_back({target::kind::save, {}, action::none, c, {}});
+        }
+        break;
+      case screen_id::profile_menu:
+        m.name = "profile";
+        m.title = "Your profile. Choose one to change:";
+        for (auto f : domain::profile_fields()) {
+          const auto& value = domain::field_ref(profile_, f);
+          push(fmt::format("{}: {}", domain::field_label(f), value.empty() ? "-" : value), ask(f, false));
+        }
+        break;
+      case screen_id::apps_list:
+        m.name = "applications";
+        if (facts_.applications.empty()) {
+          m.title = "You have no applications yet.";
+          break;
+        }
+        m.title = "Your applications:";
+        for (const auto& a : facts_.applications) {
+          frame next;
+          next.id = screen_id::app_detail;
+          next.key = a.ref;
+          push(fmt::format("{} {} {}: {}", a.ref, a.exam, a.role, domain::to_string(a.status)), std::move(next));
+        }
+        break;
+      case screen_id::app_detail: {
+        m.name = "application_detail";
+        const auto* a = find_app(facts_, fr.key);
+        if (!a) {
+          m.title = "This application was not found.";
+          break;
+        }
+        bool may_withdraw = domain::is_active(a->status) && facts_.now < a->closes_at;
+        m.title = fit(fmt::format("{}: {} {}, {} at {}. Status: {}.", a->ref, a->exam, a->activity,
+                                  a->role, a->station, domain::to_string(a->status)),
+                      may_withdraw ? std::string_view("\n1. Withdraw").size() : 0);
+        if (may_withdraw) {
+          frame next;
+          next.id = screen_id::withdraw_confirm;
+          next.key = a->ref;
+          push("Withdraw", std::move(next));
+        }
+        break;
+      }
+      case screen_id::withdraw_confirm:
+        m.name = "withdraw_confirm";
+        m.title = fmt::format("Withdraw application {}? You may apply again while vacancies are open.",
+                              fr.key);
+        perform("Confirm", action::withdraw, fr.key);
+        break;
+    }
+    return m;
   }
-  return m;
-}
 
-// A choice number as typed: digits only, no sign, no leading zero.
-std::size_t choice_number(std::string_view token) {
-  if (token.empty() || token.size() > 3 || token[0] == '0') return 0;
-  std::size_t n = 0;
-  auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), n);
-  return ec == std::errc{} && p == token.data() + token.size() ? n : 0;
-}
-
-std::vector<std::string_view> split_inputs(std::string_view text) {
-  std::vector<std::string_view> out;
-  if (text.empty()) return out;
-  while (true) {
-    auto star = text.find('*');
-    out.push_back(text.substr(0, star));
-    if (star == std::string_view::npos) break;
-    text = text.substr(star + 1);
+  // Stores a profile answer in the working copy and moves to the screen after it.
+  void saved(profile_field f, std::string value, std::string& notice) {
+    domain::field_ref(profile_, f) = std::move(value);
+    frame answered = stack_.back();
+    if (answered.guided) {
+      if (auto next = domain::first_missing(profile_)) stack_.push_back(ask(*next, true));
+      else stack_.push_back(vacancies_root());
+    } else {
+      stack_.pop_back();  // back to the profile
+      notice = "Saved.";
+    }
   }
-  return out;
-}
+
+  reply run(std::string_view text) {
+    auto inputs = split(text);
+    std::string notice;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const bool last = i + 1 == inputs.size();
+      const std::string token(inputs[i]);
+      frame top = stack_.back();
+      menu m = menu_for(top);
+      auto pages = paginate(m.title, m.labels, m.nav);
+      const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
+      notice.clear();
+
+      if (token == "00") {
+        stack_.assign(1, frame{});
+        continue;
+      }
+      if (token == "0" && stack_.size() > 1) {
+        stack_.pop_back();
+        continue;
+      }
+      if (token == "98" && page.more) {
+        frame next = top;
+        next.page = top.page + 1;
+        stack_.push_back(next);
+        continue;
+      }
+      const target* chosen = nullptr;
+      if (auto n = choice_number(token); n >= 1 && n <= page.count) chosen = &m.targets[page.first + n - 1];
+
+      std::optional<std::string> value;
+      profile_field field = top.field;
+      if (m.prompt && !chosen) {
+        auto r = domain::normalise_field(top.field, token);
+        if (!r) {
+          notice = r.error().message;
+          continue;
+        }
+        value = r.value();
+      } else if (chosen && chosen->k == target::kind::save) {
+        value = chosen->value;
+      }
+      if (value) {
+        saved(field, *value, notice);
+        if (last) {
+          reply r = render(notice);
+          r.to_perform = action::save_profile_field;
+          r.field = field;
+          r.value = *value;
+          return r;
+        }
+        continue;
+      }
+      if (!chosen) {
+        notice = invalid_notice;
+        continue;
+      }
+      switch (chosen->k) {
+        case target::kind::push:
+          stack_.push_back(chosen->next);
+          break;
+        case target::kind::perform: {
+          // An action ends the session, so it can only be the last input.
+          if (!last) return {true, std::string(ended_text), action::none, "ended"};
+          reply r{true, "", chosen->act, m.name};
+          r.value = chosen->value;
+          return r;
+        }
+        case target::kind::end:
+          if (!last) return {true, std::string(ended_text), action::none, "ended"};
+          return {true, chosen->end_text, action::none, m.name + "_end"};
+        case target::kind::save:
+          break;  // handled above
+      }
+    }
+    return render(notice);
+  }
+
+private:
+  reply render(const std::string& notice) const {
+    const frame& top = stack_.back();
+    menu m = menu_for(top);
+    auto pages = paginate(m.title, m.labels, m.nav);
+    const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
+    return {false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name};
+  }
+
+  static std::vector<std::string_view> split(std::string_view text) {
+    std::vector<std::string_view> out;
+    if (text.empty()) return out;
+    while (true) {
+      auto star = text.find('*');
+      out.push_back(text.substr(0, star));
+      if (star == std::string_view::npos) break;
+      text = text.substr(star + 1);
+    }
+    return out;
+  }
+
+  // A choice number as typed: digits only, no sign, no leading zero.
+  static std::size_t choice_number(std::string_view token) {
+    if (token.empty() || token.size() > 3 || token[0] == '0') return 0;
+    std::size_t n = 0;
+    auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), n);
+    return ec == std::errc{} && p == token.data() + token.size() ? n : 0;
+  }
+
+  const engine_options& opts_;
+  const session_facts& facts_;
+  domain::profile profile_;  // the stored profile plus the answers replayed so far
+  std::vector<frame> stack_{frame{}};
+};
 
 }  // namespace
 
@@ -95,74 +406,58 @@ engine::engine(engine_options options) : options_(std::move(options)) {}
 
 std::vector<std::string> engine::navigation_tokens() { return {"0", "00", "98"}; }
 
-reply engine::step(const caller& who, std::string_view text) const {
-  std::vector<frame> stack{frame{}};
-  auto inputs = split_inputs(text);
-  std::string notice;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const bool last = i + 1 == inputs.size();
-    auto token = inputs[i];
-    frame& top = stack.back();
-    menu m = menu_for(top.id, who);
-    auto pages = paginate(m.title, m.labels, m.nav);
-    const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
-    notice.clear();
-
-    if (token == "00") {
-      stack.assign(1, frame{});
-    } else if (token == "0" && stack.size() > 1) {
-      stack.pop_back();
-    } else if (token == "98" && page.more) {
-      stack.push_back({top.id, top.page + 1});
-    } else if (auto n = choice_number(token); n >= 1 && n <= page.count) {
-      const target& t = m.targets[page.first + n - 1];
-      if (t.k == target::kind::perform) {
-        // An action ends the session, so it can only be the last input.
-        if (!last) return {true, std::string(ended_text), action::none, "ended"};
-        return {true, "", t.act, m.name};
-      }
-      stack.push_back({t.next, 0});
-    } else {
-      // Bad input re-shows the same screen; earlier in the replay it changed nothing.
-      notice = invalid_notice;
-    }
-  }
-  const frame& top = stack.back();
-  menu m = menu_for(top.id, who);
-  auto pages = paginate(m.title, m.labels, m.nav);
-  const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
-  return {false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name};
+reply engine::step(const session_facts& facts, std::string_view text) const {
+  replay r(options_, facts);
+  return r.run(text);
 }
 
-reply engine::outcome_screen(action done, outcome result) const {
-  (void)done;
-  switch (result) {
-    case outcome::created:
-      return {true, "Your CP2 account is being created. Your username and password will arrive by SMS shortly.",
-              action::none, "created"};
-    case outcome::already_exists:
-      return {true,
-              fmt::format("You already have a CP2 account; your username is your phone number. "
-                          "For a new password, SMS PASSWORD to {}.",
-                          options_.shortcode),
-              action::none, "already_exists"};
-    case outcome::reset_done:
-      return {true, "Your new CP2 password will arrive by SMS shortly. The old one no longer works.",
-              action::none, "reset_done"};
-    case outcome::reset_limited:
-      return {true,
-              fmt::format("You have asked for {} new passwords in the last hour. Use the latest "
-                          "one, or try again later.",
-                          options_.resets_per_hour),
-              action::none, "reset_limited"};
-    case outcome::no_account:
-      return {true, "This number has no CP2 account. Dial again and choose Create account.",
-              action::none, "no_account"};
-    case outcome::failed:
+reply engine::outcome_screen(const reply& done, const action_result& result) const {
+  using k = action_result::kind;
+  const auto& a = result.app;
+  auto end = [&](std::string text, std::string where) {
+    // An END screen has no notice and no navigation lines: only the screen limit applies.
+    if (text.size() > max_screen_chars) text = text.substr(0, max_screen_chars - 2) + "..";
+    return reply{true, std::move(text), action::none, std::move(where)};
+  };
+  switch (result.result) {
+    case k::created:
+      return end("Your CP2 account is being created. Your username and password will arrive by SMS shortly.", "created");
+    case k::already_exists:
+      return end(fmt::format("You already have a CP2 account; your username is your phone number. "
+                             "For a new password, SMS PASSWORD to {}.", options_.shortcode),
+                 "already_exists");
+    case k::reset_done:
+      return end("Your new CP2 password will arrive by SMS shortly. The old one no longer works.", "reset_done");
+    case k::reset_limited:
+      return end(fmt::format("You have asked for {} new passwords in the last hour. Use the latest "
+                             "one, or try again later.", options_.resets_per_hour),
+                 "reset_limited");
+    case k::no_account:
+      return end("This number has no CP2 account. Dial again and choose Create account.", "no_account");
+    case k::submitted:
+      return end(fmt::format("Application received. Your reference is {}. It is also on its way "
+                             "to you by SMS.", a.ref), "applied");
+    case k::already_applied:
+      return end(fmt::format("You already applied for this vacancy. Your reference is {}.", a.ref),
+                 "already_applied");
+    case k::conflict:
+      return end(fmt::format("You already applied for {} {}: {}, {}. Withdraw it first to apply "
+                             "for another.", a.exam, a.activity, a.ref, a.station),
+                 "apply_conflict");
+    case k::closed:
+      return end("This vacancy is not open for applications now.", "apply_closed");
+    case k::filled:
+      return end("This vacancy has been filled.", "apply_filled");
+    case k::incomplete_profile:
+      return end("Please complete your profile first: dial again and choose My profile.", "apply_incomplete");
+    case k::withdrawn:
+      return end(fmt::format("Application {} has been withdrawn.", done.value), "withdrawn");
+    case k::cannot_withdraw:
+      return end("This application can no longer be withdrawn.", "withdraw_refused");
+    case k::failed:
       break;
   }
-  return {true, "Sorry, something went wrong. Please try again in a few minutes.", action::none,
-          "failed"};
+  return end("Sorry, something went wrong. Please try again in a few minutes.", "failed");
 }
 
 }  // namespace cp2::ussd

@@ -1,40 +1,70 @@
 #pragma once
-// The USSD menus as a pure state machine (SPEC 3.1, 4.2, 4.3, 7). The aggregator sends the
-// whole session so far in `text` ("1*1"); step() replays it from the main menu and answers
-// the screen to show, or an action for the gateway to perform (which then asks
-// outcome_screen() what to show). No I/O, no clock: the same input gives the same answer.
+// The USSD menus as a pure state machine (SPEC 3.1, 4.2–4.5, 7). The aggregator sends the
+// whole session so far in `text` ("1*2*3"); step() replays it from the main menu and answers
+// the screen to show, and when the last input asks for one, an action for the gateway to
+// perform. No I/O, no clock: the same facts and text give the same answer.
+//
+// Replay needs facts that stay put for the whole session, so the gateway looks them up at
+// the session's first request and passes the same `session_facts` every time (see
+// docs/ussd.md). Profile answers typed earlier in the session are applied to a working copy
+// as the replay passes them; only the last input's action is performed.
 
+#include "domain/applications.hpp"
+#include "domain/catalog.hpp"
+#include "domain/profile.hpp"
+
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cp2::ussd {
 
-/// What the menus need to know about the caller, looked up before a step.
-struct caller {
+/// What the menus know about the caller and the vacancies, fixed for one session.
+struct session_facts {
   bool has_account = false;
   std::string phone_local;  ///< the number as people write it, e.g. 0712345678
+  domain::profile profile;  ///< as stored when the session began
+  std::vector<domain::application> applications;  ///< newest first
+  std::shared_ptr<const domain::catalog> vacancies = std::make_shared<domain::catalog>();
+  domain::unix_ms now = 0;  ///< when the session began: decides "may withdraw"
 };
 
-/// Work with side effects that a screen asks for; the gateway performs it.
-enum class action { none, create_account, reset_password };
-
-/// How an action went, as far as the applicant needs to know.
-enum class outcome { created, already_exists, reset_done, reset_limited, no_account, failed };
+/// Work with side effects that an input asks for; the gateway performs it.
+enum class action { none, create_account, reset_password, save_profile_field, apply, withdraw };
 
 /// One answer to the aggregator.
 struct reply {
-  bool end = false;                ///< "END" (session over) rather than "CON"
-  std::string text;                ///< the screen, without the CON/END prefix
-  action to_perform = action::none;  ///< when not none, `text` is empty: perform, then ask
-                                     ///< outcome_screen()
-  std::string where;               ///< a stable name of the screen, for logs and metrics
+  bool end = false;   ///< "END" (session over) rather than "CON"
+  std::string text;   ///< the screen without the CON/END prefix; empty when an END action
+                      ///< must be performed first (then ask outcome_screen())
+  action to_perform = action::none;
+  std::string where;  ///< a stable name of the screen, for logs and metrics
+  // The action's arguments.
+  domain::profile_field field = domain::profile_field::full_name;  ///< save_profile_field
+  std::string value;  ///< save_profile_field: the canonical value; apply: vacancy code;
+                      ///< withdraw: application reference
 };
 
-/// Settings that show up in the texts.
+/// How an action went, as far as the applicant needs to know.
+struct action_result {
+  enum class kind {
+    created, already_exists,                                   // create_account
+    reset_done, reset_limited, no_account,                     // reset_password
+    submitted, already_applied, conflict, closed, filled,      // apply
+    incomplete_profile,                                        // apply
+    withdrawn, cannot_withdraw,                                // withdraw
+    failed,                                                    // anything
+  } result = kind::failed;
+  domain::application app;  ///< apply: the new, existing or conflicting application
+};
+
+/// Settings that show up in the texts and lists.
 struct engine_options {
   std::string shortcode = "22262";
   int resets_per_hour = 3;
+  std::vector<std::string> counties;  ///< the 47 counties, for the profile's county list
 };
 
 /// The menu state machine.
@@ -43,11 +73,11 @@ class engine {
 public:
   explicit engine(engine_options options);
 
-  /// Replays `text` (inputs joined with '*', empty on the first request) for `who`.
-  reply step(const caller& who, std::string_view text) const;
+  /// Replays `text` (inputs joined with '*', empty on the first request) for the caller.
+  reply step(const session_facts& facts, std::string_view text) const;
 
-  /// The END screen after `done` finished with `result`.
-  reply outcome_screen(action done, outcome result) const;
+  /// The END screen after the action `done` (from step()) finished with `result`.
+  reply outcome_screen(const reply& done, const action_result& result) const;
 
   /// Every input token step() treats specially, for tests that walk all screens.
   static std::vector<std::string> navigation_tokens();

@@ -23,8 +23,9 @@ struct line {
 
 // Plays a transcript. An action is answered with `result`, as the gateway would after
 // performing it; `performed` collects the actions asked for.
-void play(const engine& e, const caller& who, const std::vector<line>& transcript,
-          outcome result = outcome::failed, std::vector<action>* performed = nullptr) {
+void play(const engine& e, const session_facts& who, const std::vector<line>& transcript,
+          action_result::kind result = action_result::kind::failed,
+          std::vector<action>* performed = nullptr) {
   // The first line is the dial (its input is ignored); later inputs join with '*'.
   std::string text;
   for (std::size_t i = 0; i < transcript.size(); ++i) {
@@ -35,15 +36,22 @@ void play(const engine& e, const caller& who, const std::vector<line>& transcrip
     auto r = e.step(who, text);
     if (r.to_perform != action::none) {
       if (performed) performed->push_back(r.to_perform);
-      r = e.outcome_screen(r.to_perform, result);
+      r = e.outcome_screen(r, action_result{result, {}});
     }
     CHECK_MESSAGE(r.text.find(l.expect) != std::string::npos, r.text);
     CHECK(r.end == l.ends);
   }
 }
 
-const caller newcomer{false, "0712345678"};
-const caller member{true, "0712345678"};
+session_facts facts_for(bool has_account, const std::string& local = "0712345678") {
+  session_facts f;
+  f.has_account = has_account;
+  f.phone_local = local;
+  return f;
+}
+
+const session_facts newcomer = facts_for(false);
+const session_facts member = facts_for(true);
 const engine eng{engine_options{}};
 
 }  // namespace
@@ -55,7 +63,7 @@ TEST_CASE("create account: a new number") {
          {{"", "1. Create account", false},
           {"1", "Create a CP2 account for 0712345678?", false},
           {"1", "will arrive by SMS", true}},
-         outcome::created, &done);
+         action_result::kind::created, &done);
     REQUIRE(done.size() == 1);
     CHECK(done[0] == action::create_account);
   }
@@ -68,13 +76,13 @@ TEST_CASE("create account: a new number") {
           {"00", "1. Create account", false},
           {"1", "Create a CP2 account", false},
           {"1", "will arrive by SMS", true}},
-         outcome::created, &done);
+         action_result::kind::created, &done);
     CHECK(done.size() == 1);
   }
   SUBCASE("created meanwhile (another channel won the race)") {
     play(eng, newcomer, {{"", "Create account", false}, {"1", "Confirm", false},
                          {"1", "SMS PASSWORD to 22262", true}},
-         outcome::already_exists);
+         action_result::kind::already_exists);
   }
 }
 
@@ -82,28 +90,30 @@ TEST_CASE("reset password: an existing account") {
   std::vector<action> done;
   SUBCASE("confirmed") {
     play(eng, member,
-         {{"", "1. Reset password", false},
-          {"1", "Get a new CP2 password?", false},
+         {{"", "4. Reset password", false},
+          {"4", "Get a new CP2 password?", false},
           {"1", "new CP2 password will arrive by SMS", true}},
-         outcome::reset_done, &done);
+         action_result::kind::reset_done, &done);
     REQUIRE(done.size() == 1);
     CHECK(done[0] == action::reset_password);
   }
   SUBCASE("over the hourly limit") {
-    play(eng, member, {{"", "Reset password", false}, {"1", "Confirm", false},
+    play(eng, member, {{"", "Reset password", false}, {"4", "Confirm", false},
                        {"1", "3 new passwords in the last hour", true}},
-         outcome::reset_limited);
+         action_result::kind::reset_limited);
   }
   SUBCASE("a failure inside is an apology, not an error") {
-    play(eng, member, {{"", "Reset password", false}, {"1", "Confirm", false},
+    play(eng, member, {{"", "Reset password", false}, {"4", "Confirm", false},
                        {"1", "Sorry, something went wrong", true}},
-         outcome::failed);
+         action_result::kind::failed);
   }
 }
 
 TEST_CASE("only options that work are offered") {
   CHECK(eng.step(newcomer, "").text.find("Reset password") == std::string::npos);
   CHECK(eng.step(member, "").text.find("Create account") == std::string::npos);
+  // Without an account, Vacancies says how to get one.
+  play(eng, newcomer, {{"", "2. Vacancies", false}, {"2", "You need a CP2 account to apply", true}});
 }
 
 TEST_CASE("bad input re-shows the menu with a short notice and never ends the session") {
@@ -114,7 +124,7 @@ TEST_CASE("bad input re-shows the menu with a short notice and never ends the se
   // On an inner screen, the same.
   play(eng, newcomer, {{"", "Create account", false}, {"1", "Confirm", false},
                        {"5", "Invalid choice.", false}, {"1", "will arrive", true}},
-       outcome::created);
+       action_result::kind::created);
 }
 
 TEST_CASE("an invalid input earlier in the session changes nothing") {
@@ -144,19 +154,18 @@ TEST_CASE("every reachable screen fits 182 GSM-7 characters") {
   for (const auto& t : engine::navigation_tokens()) tokens.push_back(t);
   std::set<std::string> seen_screens;
   int visited = 0;
-  for (const caller& who : {newcomer, member, caller{false, "0112345678"}}) {
+  for (const session_facts& who : {newcomer, member, facts_for(false, "0112345678")}) {
     std::deque<std::pair<std::string, int>> queue{{"", 0}};
     while (!queue.empty()) {
       auto [text, depth] = queue.front();
       queue.pop_front();
       auto r = eng.step(who, text);
       std::vector<reply> shown{r};
-      if (r.to_perform != action::none)
-        for (auto o : {outcome::created, outcome::already_exists, outcome::reset_done,
-                       outcome::reset_limited, outcome::no_account, outcome::failed})
-          shown.push_back(eng.outcome_screen(r.to_perform, o));
+      if (r.to_perform != action::none && r.end)
+        for (int o = 0; o <= static_cast<int>(action_result::kind::failed); ++o)
+          shown.push_back(eng.outcome_screen(r, action_result{static_cast<action_result::kind>(o), {}}));
       for (const auto& s : shown) {
-        if (s.to_perform != action::none) continue;
+        if (s.text.empty()) continue;
         ++visited;
         if (!seen_screens.insert(s.text).second) continue;
         CAPTURE(text);
