@@ -23,9 +23,10 @@ accounts_workflow::accounts_workflow(asio::thread_pool& db_pool, asio::thread_po
                                      domain::account_store& store, account_service& service,
                                      domain::password_hasher& hasher,
                                      domain::random_source& random,
+                                     domain::application_service& applications,
                                      std::function<void()> outbox_changed)
     : db_pool_(db_pool), cpu_pool_(cpu_pool), store_(store), service_(service), hasher_(hasher),
-      random_(random), outbox_changed_(std::move(outbox_changed)) {}
+      random_(random), applications_(applications), outbox_changed_(std::move(outbox_changed)) {}
 
 void accounts_workflow::prepare() { dummy_hash_ = hasher_.hash("not-a-real-password"); }
 
@@ -135,7 +136,9 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
     case sms::keyword::start:
       fresh = co_await once([&] { service_.set_opt_out(phone, false, in.link_id); });
       break;
-    case sms::keyword::status:  // applications come with issue #5; until then, the help text
+    case sms::keyword::status:
+      fresh = co_await once([&] { applications_.reply_status(phone, in.link_id); });
+      break;
     case sms::keyword::help:
     case sms::keyword::unknown:
       fresh = co_await once([&] { service_.reply_help(phone, in.link_id); });

@@ -3,6 +3,7 @@
 // CPU pool, and writes on the database thread, so an I/O thread never waits on either.
 
 #include "domain/accounts.hpp"
+#include "domain/applications.hpp"
 #include "sms/keywords.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -35,6 +36,7 @@ public:
   accounts_workflow(boost::asio::thread_pool& db_pool, boost::asio::thread_pool& cpu_pool,
                     domain::account_store& store, domain::account_service& service,
                     domain::password_hasher& hasher, domain::random_source& random,
+                    domain::application_service& applications,
                     std::function<void()> outbox_changed);
 
   /// Hashes a throw-away password so that logins for unknown users cost as much as real ones.
@@ -68,6 +70,7 @@ private:
   domain::account_service& service_;
   domain::password_hasher& hasher_;
   domain::random_source& random_;
+  domain::application_service& applications_;
   std::function<void()> outbox_changed_;
   std::string dummy_hash_;
 };

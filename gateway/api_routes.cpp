@@ -1,4 +1,5 @@
 #include "gateway/accounts_workflow.hpp"
+#include "gateway/json_api.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 
@@ -11,31 +12,6 @@ namespace json = boost::json;
 using domain::account_service;
 
 namespace {
-
-http_response json_response(int status, const json::value& v) {
-  http_response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = json::serialize(v);
-  return r;
-}
-
-// The body as a JSON object, or the error to answer.
-std::optional<http_response> read_object(const std::string& body, json::object& out) {
-  json::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) return json_error(400, "the body must be a JSON object");
-  out = std::move(v.as_object());
-  return std::nullopt;
-}
-
-// A string field, or the 422 naming it.
-std::optional<http_response> read_string(const json::object& o, const char* name, std::string& out) {
-  auto* v = o.if_contains(name);
-  if (!v || !v->is_string()) return json_error(422, std::string(name) + ": required, a string");
-  out = std::string(v->as_string());
-  return std::nullopt;
-}
 
 json::object account_json(const domain::msisdn& phone) {
   return {{"username", phone.digits()}, {"phone", phone.digits()}};
@@ -84,9 +60,7 @@ asio::awaitable<http_response> login(route_services& s, http_request& req) {
 }  // namespace
 
 void add_account_api_routes(router& r, route_services& s) {
-  auto internal = [](const http_request& q) {
-    return json_error(500, "internal error, request " + q.request_id);
-  };
+  auto internal = api_internal_error;
   route_options json_only;
   json_only.who = guard::admin;
   json_only.content_types = {"application/json"};

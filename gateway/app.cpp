@@ -2,7 +2,11 @@
 
 #include "db/database.hpp"
 #include "db/sqlite_account_store.hpp"
+#include "db/sqlite_application_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
+#include "db/sqlite_vacancy_store.hpp"
+#include "gateway/applications_workflow.hpp"
+#include "gateway/catalog_holder.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/http_server.hpp"
@@ -23,6 +27,7 @@
 #include <SQLiteCpp/Database.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -43,6 +48,21 @@ public:
   }
 };
 
+// The reference county list as stored by the migration.
+domain::static_county_lookup load_counties(SQLite::Database& db) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& c : db::sqlite_vacancy_store(db).counties())
+    for (const auto& s : c.subcounties) pairs.emplace_back(c.name, s);
+  return domain::static_county_lookup(std::move(pairs));
+}
+
+std::vector<std::string> county_names(const domain::static_county_lookup& counties) {
+  std::vector<std::string> names;
+  for (const auto& c : counties.counties()) names.push_back(c.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 }  // namespace
 
 struct app::impl {
@@ -51,15 +71,25 @@ struct app::impl {
         db(db::open_database(cfg.db.path, cfg.db.busy_timeout)),
         account_store(*db),
         outbox_store(*db),
+        application_store(*db),
+        vacancy_store(*db),
+        counties(load_counties(*db)),
         accounts(account_store, clock,
                  domain::account_limits{cfg.limits.password_resets_per_hour,
                                         cfg.limits.login_max_failures, cfg.limits.login_lock.count()},
                  cfg.sms.shortcode),
-        workflow(db_pool, cpu_pool, account_store, accounts, hasher, random,
+        applications(application_store, clock, random, cfg.sms.shortcode),
+        catalog(ioc, db_pool, *db, clock),
+        workflow(db_pool, cpu_pool, account_store, accounts, hasher, random, applications,
                  [this] { if (sender) sender->notify(); }),
-        menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour}),
+        application_flow(db_pool, application_store, applications, vacancy_store, catalog, clock,
+                         [this] { if (sender) sender->notify(); }),
+        menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
+                                   county_names(counties)}),
         answers(std::chrono::minutes(5)),
-        services{cfg, workflow, menus, answers, db_pool, outbox_store} {}
+        sessions(std::chrono::minutes(5)),
+        services{cfg, workflow, menus, answers, db_pool, outbox_store, application_flow, sessions,
+                 counties} {}
 
   config::config cfg;
   // The connection is used only on db_pool's single thread once the server runs, and by the
@@ -71,14 +101,21 @@ struct app::impl {
   wall_clock clock;
   db::sqlite_account_store account_store;
   db::sqlite_outbox_store outbox_store;
+  db::sqlite_application_store application_store;
+  db::sqlite_vacancy_store vacancy_store;
+  domain::static_county_lookup counties;
   domain::account_service accounts;
   argon2id_hasher hasher;
   sodium_random random;
+  domain::application_service applications;
+  catalog_holder catalog;
   std::unique_ptr<sms::provider> provider;
   std::unique_ptr<sms::outbox_sender> sender;
   accounts_workflow workflow;
+  applications_workflow application_flow;
   ussd::engine menus;
   answer_cache answers;
+  session_facts_cache sessions;
   route_services services;
   router routes;
   std::unique_ptr<http_server> server;
@@ -133,9 +170,13 @@ app::app(config::config cfg) {
   s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.outbox_store, *s.provider,
                                                    s.clock, so);
   s.workflow.prepare();
+  s.catalog.rebuild_now();
   s.add_routes();
   add_callback_routes(s.routes, s.services);
-  if (!s.cfg.admin.token.empty()) add_account_api_routes(s.routes, s.services);
+  if (!s.cfg.admin.token.empty()) {
+    add_account_api_routes(s.routes, s.services);
+    add_vacancy_api_routes(s.routes, s.services);
+  }
 }
 
 app::~app() {
@@ -199,6 +240,7 @@ void app::request_stop() {
     s.server->stop([&s] {
       s.sender->stop([&s] {
         s.provider->stop();
+        s.catalog.stop();
         s.grace_timer->cancel();
         s.ioc.stop();
       });

@@ -1,6 +1,7 @@
 #include "domain/outbox.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
+#include "gateway/applications_workflow.hpp"
 #include "gateway/form.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
@@ -43,18 +44,40 @@ std::optional<http_response> read_fields(const std::string& body,
   return std::nullopt;
 }
 
-ussd::outcome to_outcome(account_service::create_result r) {
-  return r == account_service::create_result::created ? ussd::outcome::created
-                                                      : ussd::outcome::already_exists;
+using result_kind = ussd::action_result::kind;
+
+ussd::action_result to_result(account_service::create_result r) {
+  return {r == account_service::create_result::created ? result_kind::created
+                                                       : result_kind::already_exists, {}};
 }
 
-ussd::outcome to_outcome(account_service::reset_result r) {
+ussd::action_result to_result(account_service::reset_result r) {
   switch (r) {
-    case account_service::reset_result::done: return ussd::outcome::reset_done;
-    case account_service::reset_result::limited: return ussd::outcome::reset_limited;
-    case account_service::reset_result::no_account: return ussd::outcome::no_account;
+    case account_service::reset_result::done: return {result_kind::reset_done, {}};
+    case account_service::reset_result::limited: return {result_kind::reset_limited, {}};
+    case account_service::reset_result::no_account: return {result_kind::no_account, {}};
   }
-  return ussd::outcome::failed;
+  return {};
+}
+
+ussd::action_result to_result(const domain::apply_outcome& o) {
+  using k = domain::apply_outcome::kind;
+  switch (o.result) {
+    case k::submitted: return {result_kind::submitted, o.app};
+    case k::already_applied: return {result_kind::already_applied, o.app};
+    case k::conflict: return {result_kind::conflict, o.app};
+    case k::closed:
+    case k::no_vacancy: return {result_kind::closed, {}};
+    case k::filled: return {result_kind::filled, {}};
+    case k::no_account: return {result_kind::no_account, {}};
+    case k::incomplete_profile: return {result_kind::incomplete_profile, {}};
+  }
+  return {};
+}
+
+ussd::action_result to_result(domain::withdraw_result r) {
+  return {r == domain::withdraw_result::withdrawn ? result_kind::withdrawn
+                                                  : result_kind::cannot_withdraw, {}};
 }
 
 asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req) {
@@ -83,17 +106,41 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
   if (st == answer_cache::state::pending) co_return ussd_answer(std::string(apology));
 
   try {
-    // Awaited on its own line: GCC 12 miscompiles co_await inside a braced initializer.
-    bool has_account = co_await s.accounts.has_account(*phone);
-    ussd::caller who{has_account, phone->local()};
-    auto r = s.menus.step(who, text);
-    if (r.to_perform != ussd::action::none) {
-      ussd::outcome o = ussd::outcome::failed;
-      if (r.to_perform == ussd::action::create_account)
-        o = to_outcome(co_await s.accounts.create(*phone, domain::channel::ussd));
-      else if (r.to_perform == ussd::action::reset_password)
-        o = to_outcome(co_await s.accounts.reset(*phone, domain::channel::ussd));
-      r = s.menus.outcome_screen(r.to_perform, o);
+    // The facts are looked up once per session, so every replay of it sees the same ones.
+    auto facts = s.sessions.find(session);
+    if (!facts) {
+      auto fresh = co_await s.applications.session_facts_for(*phone);
+      s.sessions.put(session, fresh);
+      facts = std::move(fresh);
+    }
+    auto r = s.menus.step(*facts, text);
+    switch (r.to_perform) {
+      case ussd::action::none:
+        break;
+      case ussd::action::create_account: {
+        auto created = co_await s.accounts.create(*phone, domain::channel::ussd);
+        r = s.menus.outcome_screen(r, to_result(created));
+        break;
+      }
+      case ussd::action::reset_password: {
+        auto reset = co_await s.accounts.reset(*phone, domain::channel::ussd);
+        r = s.menus.outcome_screen(r, to_result(reset));
+        break;
+      }
+      case ussd::action::save_profile_field:
+        // The next screen is already in r; it assumes the save, so a failure must throw.
+        co_await s.applications.save_field(*phone, r.field, r.value);
+        break;
+      case ussd::action::apply: {
+        auto applied = co_await s.applications.apply(*phone, r.value);
+        r = s.menus.outcome_screen(r, to_result(applied));
+        break;
+      }
+      case ussd::action::withdraw: {
+        auto withdrawn = co_await s.applications.withdraw(*phone, r.value);
+        r = s.menus.outcome_screen(r, to_result(withdrawn));
+        break;
+      }
     }
     answer = (r.end ? "END " : "CON ") + r.text;
     spdlog::debug("ussd id={} screen={} end={}", req.request_id, r.where, r.end);

@@ -305,13 +305,14 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         co_return co_await finish();
       }
     }
-    if (auto len = parser.content_length(); len && *len > opts.body_limit) {
+    const std::size_t limit = r.options.body_limit ? r.options.body_limit : opts.body_limit;
+    if (auto len = parser.content_length(); len && *len > limit) {
       res = text_response(413, "request body too large");
       close_after = true;
       co_return co_await finish();
     }
     if (body_pending) {
-      parser.body_limit(opts.body_limit);
+      parser.body_limit(limit);
       stream.expires_after(opts.body_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
       (void)bn;

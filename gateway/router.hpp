@@ -28,6 +28,7 @@ enum class guard {
 struct route_options {
   guard who = guard::none;
   std::vector<std::string> content_types;  ///< media types accepted; empty accepts any
+  std::size_t body_limit = 0;  ///< largest body accepted; 0: the server's (16 KiB)
   /// Builds the answer when the handler throws; default: 500 with the request id.
   std::function<http_response(const http_request&)> on_error;
 };

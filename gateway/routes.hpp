@@ -8,6 +8,7 @@ class thread_pool;
 }
 
 namespace cp2::domain {
+class static_county_lookup;
 class outbox_store;
 }
 
@@ -19,6 +20,8 @@ namespace cp2::gateway {
 
 class accounts_workflow;
 class answer_cache;
+class applications_workflow;
+class session_facts_cache;
 class router;
 
 /// What the route handlers use. Everything must outlive the server.
@@ -29,6 +32,9 @@ struct route_services {
   answer_cache& answers;
   boost::asio::thread_pool& db_pool;  ///< the only thread that touches `outbox`
   domain::outbox_store& outbox;
+  applications_workflow& applications;
+  session_facts_cache& sessions;
+  const domain::static_county_lookup& counties;  ///< the reference list, for checks and GET
 };
 
 /// POST /callbacks/ussd, /callbacks/sms and /callbacks/dlr (SPEC 3.1, 3.2, 3.3).
@@ -36,5 +42,8 @@ void add_callback_routes(router& r, route_services& s);
 
 /// POST /api/v1/accounts, /api/v1/accounts/{phone}/password-reset, /api/v1/auth/login (SPEC 6).
 void add_account_api_routes(router& r, route_services& s);
+
+/// GET/PUT /api/v1/accounts/{phone}/profile, POST/GET /api/v1/vacancies, GET /api/v1/counties.
+void add_vacancy_api_routes(router& r, route_services& s);
 
 }  // namespace cp2::gateway

@@ -95,8 +95,8 @@ TEST_CASE("USSD create account: credentials by SMS, login with them, reset, old 
   r = t.ussd("S2", "0712345678", "");
   CHECK(r.body.find("Reset password") != std::string::npos);
   CHECK(r.body.find("Create account") == std::string::npos);
-  t.ussd("S2", "0712345678", "1");
-  CHECK(t.ussd("S2", "0712345678", "1*1").body.find("new CP2 password will arrive") != std::string::npos);
+  t.ussd("S2", "0712345678", "4");
+  CHECK(t.ussd("S2", "0712345678", "4*1").body.find("new CP2 password will arrive") != std::string::npos);
   auto second = t.nth_sms(2);
   auto new_password = field(second.message, "Password");
   CHECK(new_password != password);

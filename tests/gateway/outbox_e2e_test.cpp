@@ -144,7 +144,7 @@ TEST_CASE("messages to one phone keep their order through a failure") {
   std::vector<std::string> accepted;
   for (const auto& r : fake.received())
     if (!r.message_id.empty()) accepted.push_back(r.message);
-  CHECK(accepted[0].find("REGISTER to create an account") != std::string::npos);
+  CHECK(accepted[0].find("REGISTER for an account") != std::string::npos);
   CHECK(accepted[1].find("no more notifications") != std::string::npos);
 }
 

@@ -1,0 +1,100 @@
+#include "gateway/applications_workflow.hpp"
+
+#include "sms/async.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+namespace cp2::gateway {
+
+namespace asio = boost::asio;
+using sms::run_on;
+
+applications_workflow::applications_workflow(asio::thread_pool& db_pool,
+                                             domain::application_store& store,
+                                             domain::application_service& service,
+                                             db::sqlite_vacancy_store& vacancies,
+                                             catalog_holder& catalog, const domain::clock& clock,
+                                             std::function<void()> outbox_changed)
+    : db_pool_(db_pool), store_(store), service_(service), vacancies_(vacancies),
+      catalog_(catalog), clock_(clock), outbox_changed_(std::move(outbox_changed)) {}
+
+asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(domain::msisdn phone) {
+  auto facts = co_await run_on(db_pool_, [&] {
+    ussd::session_facts f;
+    f.has_account = store_.has_account(phone.digits());
+    if (f.has_account) {
+      f.profile = store_.find_profile(phone.digits());
+      f.applications = store_.list_for(phone.digits());
+    }
+    return f;
+  });
+  facts.phone_local = phone.local();
+  facts.vacancies = catalog_.current();
+  facts.now = clock_.now();
+  co_return facts;
+}
+
+asio::awaitable<void> applications_workflow::save_field(domain::msisdn phone,
+                                                        domain::profile_field field,
+                                                        std::string value) {
+  co_await run_on(db_pool_, [&] { service_.save_field(phone, field, value); });
+}
+
+asio::awaitable<domain::profile> applications_workflow::profile(domain::msisdn phone) {
+  co_return co_await run_on(db_pool_, [&] { return service_.get_profile(phone); });
+}
+
+asio::awaitable<bool> applications_workflow::put_profile(domain::msisdn phone, domain::profile p) {
+  co_return co_await run_on(db_pool_, [&] {
+    bool ok = false;
+    store_.in_transaction([&] {
+      if (!store_.has_account(phone.digits())) return;
+      store_.save_profile(phone.digits(), p, clock_.now());
+      ok = true;
+    });
+    return ok;
+  });
+}
+
+asio::awaitable<domain::apply_outcome> applications_workflow::apply(domain::msisdn phone,
+                                                                    std::string code) {
+  auto out = co_await run_on(db_pool_, [&] { return service_.apply(phone, code); });
+  if (out.result == domain::apply_outcome::kind::submitted) outbox_changed_();
+  co_return out;
+}
+
+asio::awaitable<domain::withdraw_result> applications_workflow::withdraw(domain::msisdn phone,
+                                                                         std::string ref) {
+  co_return co_await run_on(db_pool_, [&] { return service_.withdraw(phone, ref); });
+}
+
+asio::awaitable<db::import_counts> applications_workflow::import(std::vector<domain::vacancy> all) {
+  auto counts = co_await run_on(db_pool_, [&] { return vacancies_.upsert(all, clock_.now()); });
+  catalog_.rebuild();
+  co_return counts;
+}
+
+asio::awaitable<std::vector<db::vacancy_listing>> applications_workflow::list_vacancies(
+    db::vacancy_filter f) {
+  co_return co_await run_on(db_pool_, [&] { return vacancies_.list(f, clock_.now()); });
+}
+
+std::optional<ussd::session_facts> session_facts_cache::find(const std::string& session) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(session);
+  if (it == entries_.end() || it->second.second <= clock::now()) return std::nullopt;
+  return it->second.first;
+}
+
+void session_facts_cache::put(const std::string& session, ussd::session_facts facts) {
+  auto now = clock::now();
+  std::lock_guard lock(mu_);
+  if (now >= next_sweep_) {
+    next_sweep_ = now + std::chrono::seconds(10);
+    for (auto it = entries_.begin(); it != entries_.end();)
+      it = it->second.second <= now ? entries_.erase(it) : std::next(it);
+  }
+  entries_[session] = {std::move(facts), now + ttl_};
+}
+
+}  // namespace cp2::gateway

@@ -1,0 +1,82 @@
+#pragma once
+// Profiles, applications and vacancy imports across executors: every read and write runs on the
+// database thread; the catalog snapshot is read in place.
+
+#include "db/sqlite_vacancy_store.hpp"
+#include "domain/applications.hpp"
+#include "gateway/catalog_holder.hpp"
+#include "ussd/engine.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace cp2::gateway {
+
+/// The application operations of every channel (USSD, SMS, portal).
+/// Thread safety: call from any coroutine; stores are only touched on `db_pool`.
+class applications_workflow {
+public:
+  applications_workflow(boost::asio::thread_pool& db_pool, domain::application_store& store,
+                        domain::application_service& service, db::sqlite_vacancy_store& vacancies,
+                        catalog_holder& catalog, const domain::clock& clock,
+                        std::function<void()> outbox_changed);
+
+  /// The facts a USSD session sees for its whole life: account, profile, applications, the
+  /// catalog, the time. Looked up once per session (see session_facts_cache).
+  boost::asio::awaitable<ussd::session_facts> session_facts_for(domain::msisdn phone);
+
+  /// Stores one profile field.
+  boost::asio::awaitable<void> save_field(domain::msisdn phone, domain::profile_field field,
+                                          std::string value);
+  /// The whole profile.
+  boost::asio::awaitable<domain::profile> profile(domain::msisdn phone);
+  /// Replaces the whole profile; false when the phone has no account.
+  boost::asio::awaitable<bool> put_profile(domain::msisdn phone, domain::profile p);
+
+  /// Applies (SPEC 4.5); queues the confirmation SMS.
+  boost::asio::awaitable<domain::apply_outcome> apply(domain::msisdn phone, std::string code);
+  /// Withdraws an application while its vacancy is open.
+  boost::asio::awaitable<domain::withdraw_result> withdraw(domain::msisdn phone, std::string ref);
+
+  /// Upserts validated vacancies in one transaction and rebuilds the catalog.
+  boost::asio::awaitable<db::import_counts> import(std::vector<domain::vacancy> vacancies);
+  /// A page of vacancies for operators.
+  boost::asio::awaitable<std::vector<db::vacancy_listing>> list_vacancies(db::vacancy_filter f);
+
+private:
+  boost::asio::thread_pool& db_pool_;
+  domain::application_store& store_;
+  domain::application_service& service_;
+  db::sqlite_vacancy_store& vacancies_;
+  catalog_holder& catalog_;
+  const domain::clock& clock_;
+  std::function<void()> outbox_changed_;
+};
+
+/// The facts of each live USSD session, so that every replay of it sees the same ones.
+/// Thread safety: any thread.
+class session_facts_cache {
+public:
+  explicit session_facts_cache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  /// The facts stored for `session`, if any (and not expired).
+  std::optional<ussd::session_facts> find(const std::string& session);
+  /// Stores the facts of `session`.
+  void put(const std::string& session, ussd::session_facts facts);
+
+private:
+  using clock = std::chrono::steady_clock;
+  std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<ussd::session_facts, clock::time_point>> entries_;
+  clock::time_point next_sweep_ = clock::now();
+};
+
+}  // namespace cp2::gateway

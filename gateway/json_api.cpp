@@ -1,0 +1,37 @@
+#include "gateway/json_api.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace cp2::gateway {
+
+namespace json = boost::json;
+
+http_response json_response(int status, const json::value& v) {
+  http_response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = json::serialize(v);
+  return r;
+}
+
+std::optional<http_response> read_object(const std::string& body, json::object& out) {
+  json::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return json_error(400, "the body must be a JSON object");
+  out = std::move(v.as_object());
+  return std::nullopt;
+}
+
+std::optional<http_response> read_string(const json::object& o, const char* name, std::string& out) {
+  auto* v = o.if_contains(name);
+  if (!v || !v->is_string()) return json_error(422, std::string(name) + ": required, a string");
+  out = std::string(v->as_string());
+  return std::nullopt;
+}
+
+http_response api_internal_error(const http_request& req) {
+  return json_error(500, "internal error, request " + req.request_id);
+}
+
+}  // namespace cp2::gateway
