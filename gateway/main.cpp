@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "db/database.hpp"
 #include "gateway/app.hpp"
+#include "gateway/commands.hpp"
 #include "gateway/logging.hpp"
 
 #include <spdlog/spdlog.h>
@@ -23,7 +24,9 @@ constexpr const char* usage = R"(Usage: cp2-gateway [COMMAND] [--config FILE]
 The KNEC CP2 gateway: USSD and SMS (shortcode 22262) registration and job applications.
 
 Commands:
-  serve            run the service (the default)
+  serve                        run the service (the default)
+  import-vacancies FILE.csv    check and load vacancies (columns as POST /api/v1/vacancies);
+                               nothing is loaded unless every row is good
 
 Options:
   --config FILE    TOML configuration (see config/cp2-gateway.toml); every key can be
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string command = "serve";
   std::string config_path;
+  std::vector<std::string> operands;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -56,8 +60,10 @@ int main(int argc, char** argv) {
       config_path = args[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       config_path = a.substr(9);
-    } else if (i == 0 && a == "serve") {
+    } else if (i == 0 && (a == "serve" || a == "import-vacancies")) {
       command = a;
+    } else if (command != "serve" && a.rfind("--", 0) != 0) {
+      operands.push_back(a);
     } else {
       std::fprintf(stderr, "cp2-gateway: unknown argument \"%s\" (try --help)\n", a.c_str());
       return 2;
@@ -72,6 +78,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   cp2::gateway::setup_logging(cfg.log.level);
+
+  if (command == "import-vacancies") {
+    if (operands.size() != 1) {
+      std::fprintf(stderr, "cp2-gateway: import-vacancies needs one CSV file (try --help)\n");
+      return 2;
+    }
+    return cp2::gateway::import_vacancies_command(cfg, operands[0]);
+  }
 
   try {
     cp2::gateway::app gateway(cfg);

@@ -203,3 +203,33 @@ TEST_CASE("a report that arrives before the send's answer is kept and applied la
   CHECK(f.outbox.apply_delivery_report("nobody", domain::delivery::failed, "Failed", "", 3000) ==
         domain::report_result::kept);
 }
+
+TEST_CASE("migration 3 loads Kenya's 47 counties and their sub-counties") {
+  db_fixture f;
+  CHECK(f.db->execAndGet("SELECT count(*) FROM counties").getInt() == 47);
+  CHECK(f.db->execAndGet("SELECT count(*) FROM subcounties").getInt() == 290);
+  CHECK(f.db->execAndGet("SELECT count(*) FROM subcounties WHERE county = 'Nairobi'").getInt() == 17);
+}
+
+TEST_CASE("the database refuses a second active application, whatever the code above it does") {
+  db_fixture f;
+  f.db->exec("INSERT INTO accounts (phone, username, password_hash, created_at, password_changed_at) "
+             "VALUES ('254712345678', '254712345678', 'h', 0, 0)");
+  f.db->exec("INSERT INTO vacancies VALUES ('V1','KCSE','Marking','Marking centre','Examiner','Kisii',"
+             "'Bobasi','S',2,'',0,10,0,0), ('V2','KCSE','Marking','Marking centre','Examiner',"
+             "'Kisii','Bobasi','T',2,'',0,10,0,0)");
+  auto add = [&](const char* ref, const char* vacancy, const char* status) {
+    f.db->exec(std::string("INSERT INTO applications VALUES ('") + ref + "', '254712345678', '" +
+               vacancy + "', 'KCSE', 'Marking', '" + status + "', 0, 0)");
+  };
+  add("R1", "V1", "submitted");
+  CHECK_THROWS(add("R2", "V1", "submitted"));  // same vacancy
+  CHECK_THROWS(add("R3", "V2", "approved"));   // same exam and activity
+  add("R4", "V1", "withdrawn");                // inactive ones do not count
+  f.db->exec("UPDATE applications SET status = 'withdrawn' WHERE ref = 'R1'");
+  add("R5", "V2", "submitted");                // after withdrawing, another may be made
+  CHECK(f.db->execAndGet("SELECT count(*) FROM applications").getInt() == 3);
+  // Vacancy codes compare without case.
+  CHECK_THROWS(f.db->exec("INSERT INTO vacancies VALUES ('v1','KCSE','Marking','M','E','Kisii',"
+                          "'Bobasi','S',2,'',0,10,0,0)"));
+}
