@@ -79,6 +79,12 @@ std::string format_date(domain::unix_ms t) {
                      months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()));
 }
 
+frame at(screen_id id) {
+  frame fr;
+  fr.id = id;
+  return fr;
+}
+
 frame ask(profile_field f, bool guided) {
   frame fr;
   fr.id = f == profile_field::county ? screen_id::county_pick : screen_id::prompt;
@@ -106,6 +112,15 @@ const char* level_title(std::size_t depth) {
   return titles[std::min<std::size_t>(depth, 5)];
 }
 
+reply make_reply(bool end, std::string text, action act, std::string where) {
+  reply r;
+  r.end = end;
+  r.text = std::move(text);
+  r.to_perform = act;
+  r.where = std::move(where);
+  return r;
+}
+
 class replay {
 public:
   replay(const engine_options& o, const session_facts& f) : opts_(o), facts_(f), profile_(f.profile) {}
@@ -126,7 +141,7 @@ public:
         m.nav = false;
         if (!facts_.has_account) {
           m.title = "KNEC CP2: apply for KNEC contracted work";
-          push("Create account", {screen_id::create_confirm});
+          push("Create account", at(screen_id::create_confirm));
           m.labels.push_back("Vacancies");
           m.targets.push_back({target::kind::end, {}, action::none, {},
                                fmt::format("You need a CP2 account to apply. Dial again and choose "
@@ -134,10 +149,10 @@ public:
                                            opts_.shortcode)});
         } else {
           m.title = "KNEC CP2";
-          push("Vacancies", domain::is_complete(profile_) ? vacancies_root() : frame{screen_id::vac_gate});
-          push("My applications", {screen_id::apps_list});
-          push("My profile", {screen_id::profile_menu});
-          push("Reset password", {screen_id::reset_confirm});
+          push("Vacancies", domain::is_complete(profile_) ? vacancies_root() : at(screen_id::vac_gate));
+          push("My applications", at(screen_id::apps_list));
+          push("My profile", at(screen_id::profile_menu));
+          push("Reset password", at(screen_id::reset_confirm));
         }
         break;
       case screen_id::create_confirm:
@@ -350,14 +365,14 @@ public:
           break;
         case target::kind::perform: {
           // An action ends the session, so it can only be the last input.
-          if (!last) return {true, std::string(ended_text), action::none, "ended"};
-          reply r{true, "", chosen->act, m.name};
+          if (!last) return make_reply(true, std::string(ended_text), action::none, "ended");
+          reply r = make_reply(true, "", chosen->act, m.name);
           r.value = chosen->value;
           return r;
         }
         case target::kind::end:
-          if (!last) return {true, std::string(ended_text), action::none, "ended"};
-          return {true, chosen->end_text, action::none, m.name + "_end"};
+          if (!last) return make_reply(true, std::string(ended_text), action::none, "ended");
+          return make_reply(true, chosen->end_text, action::none, m.name + "_end");
         case target::kind::save:
           break;  // handled above
       }
@@ -371,7 +386,7 @@ private:
     menu m = menu_for(top);
     auto pages = paginate(m.title, m.labels, m.nav);
     const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
-    return {false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name};
+    return make_reply(false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name);
   }
 
   static std::vector<std::string_view> split(std::string_view text) {
@@ -417,7 +432,7 @@ reply engine::outcome_screen(const reply& done, const action_result& result) con
   auto end = [&](std::string text, std::string where) {
     // An END screen has no notice and no navigation lines: only the screen limit applies.
     if (text.size() > max_screen_chars) text = text.substr(0, max_screen_chars - 2) + "..";
-    return reply{true, std::move(text), action::none, std::move(where)};
+    return make_reply(true, std::move(text), action::none, std::move(where));
   };
   switch (result.result) {
     case k::created:
