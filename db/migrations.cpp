@@ -170,6 +170,28 @@ CREATE UNIQUE INDEX applications_one_per_exam_activity ON applications (phone, e
 CREATE INDEX applications_by_vacancy ON applications (vacancy, status);
 CREATE INDEX applications_by_phone ON applications (phone, created_at);
 )sql", load_counties},
+    {4, "USSD session events", R"sql(
+-- The aggregator's end-of-session reports (SPEC 3.4), with the last screen we showed: where
+-- applicants drop off.
+CREATE TABLE ussd_events (
+  id            INTEGER PRIMARY KEY,
+  session_id    TEXT NOT NULL,
+  phone         TEXT NOT NULL,
+  service_code  TEXT NOT NULL DEFAULT '',
+  status        TEXT NOT NULL,
+  input         TEXT NOT NULL DEFAULT '',
+  last_screen   TEXT NOT NULL DEFAULT '',
+  last_response TEXT NOT NULL DEFAULT '',
+  error_message TEXT NOT NULL DEFAULT '',
+  duration_ms   INTEGER,
+  hops          INTEGER,
+  cost          TEXT NOT NULL DEFAULT '',
+  date          TEXT NOT NULL DEFAULT '',
+  received_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX ussd_events_by_phone ON ussd_events (phone, received_at);
+CREATE INDEX ussd_events_by_screen ON ussd_events (status, last_screen);
+)sql"},
 };
 
 }  // namespace

@@ -146,4 +146,60 @@ void sqlite_application_store::enqueue_sms(const domain::outbound_sms& sms, doma
   sqlite_account_store(db_).enqueue_sms(sms, now);
 }
 
+std::vector<application_listing> sqlite_application_store::list_all(const application_filter& f) {
+  std::string sql =
+      "SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, v.role, "
+      "v.station, v.closes_at, v.venue, v.county, v.subcounty, p.full_name, p.national_id, "
+      "p.kra_pin, p.county, p.workstation, p.tsc_number FROM applications a "
+      "JOIN vacancies v ON v.code = a.vacancy LEFT JOIN profiles p ON p.phone = a.phone "
+      "WHERE a.ref > ?";
+  std::vector<std::string> args = {f.after};
+  const std::pair<const char*, const std::string*> filters[] = {
+      {"a.vacancy = ?", &f.vacancy}, {"a.status = ?", &f.status},
+      {"v.county = ? COLLATE NOCASE", &f.county}, {"a.exam = ? COLLATE NOCASE", &f.exam},
+      {"a.activity = ? COLLATE NOCASE", &f.activity}};
+  for (const auto& [clause, value] : filters) {
+    if (value->empty()) continue;
+    sql += std::string(" AND ") + clause;
+    args.push_back(*value);
+  }
+  sql += " ORDER BY a.ref LIMIT ?";
+  SQLite::Statement q(db_, sql);
+  int i = 0;
+  for (const auto& a : args) q.bind(++i, a);
+  q.bind(++i, f.limit);
+  std::vector<application_listing> out;
+  while (q.executeStep()) {
+    application_listing l;
+    auto& a = l.app;
+    a.ref = q.getColumn(0).getString();
+    a.phone = q.getColumn(1).getString();
+    a.vacancy_code = q.getColumn(2).getString();
+    a.status = domain::parse_application_status(q.getColumn(3).getString())
+                   .value_or(domain::application_status::submitted);
+    a.created_at = q.getColumn(4).getInt64();
+    a.exam = q.getColumn(5).getString();
+    a.activity = q.getColumn(6).getString();
+    a.role = q.getColumn(7).getString();
+    a.station = q.getColumn(8).getString();
+    a.closes_at = q.getColumn(9).getInt64();
+    l.venue = q.getColumn(10).getString();
+    l.county = q.getColumn(11).getString();
+    l.subcounty = q.getColumn(12).getString();
+    auto text = [&](int c) { return q.getColumn(c).isNull() ? std::string() : q.getColumn(c).getString(); };
+    l.profile.full_name = text(13);
+    l.profile.national_id = text(14);
+    l.profile.kra_pin = text(15);
+    l.profile.county = text(16);
+    l.profile.workstation = text(17);
+    l.profile.tsc_number = text(18);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+bool sqlite_application_store::opted_out(const std::string& phone) {
+  return sqlite_account_store(db_).opted_out(phone);
+}
+
 }  // namespace cp2::db

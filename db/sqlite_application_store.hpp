@@ -7,6 +7,20 @@
 
 namespace cp2::db {
 
+/// Filters of GET /api/v1/applications; empty strings match anything.
+struct application_filter {
+  std::string vacancy, status, county, exam, activity;
+  std::string after;  ///< cursor: references after this one
+  int limit = 100;
+};
+
+/// An application as operators see it: with the vacancy's place and the applicant's profile.
+struct application_listing {
+  domain::application app;
+  std::string venue, county, subcounty;
+  domain::profile profile;
+};
+
 /// Profiles and applications.
 /// Thread safety: one thread at a time (the database thread).
 class sqlite_application_store final : public domain::application_store {
@@ -31,6 +45,10 @@ public:
                      domain::unix_ms now) override;
   std::vector<domain::application> list_for(const std::string& phone) override;
   void enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) override;
+  bool opted_out(const std::string& phone) override;
+
+  /// A page of applications by reference order, for operators.
+  std::vector<application_listing> list_all(const application_filter& f);
 
 private:
   std::vector<domain::application> query(const std::string& where,

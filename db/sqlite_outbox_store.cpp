@@ -99,6 +99,14 @@ void sqlite_outbox_store::mark_failed(std::int64_t id, const std::string& error,
   tx.commit();
 }
 
+std::pair<int, std::optional<domain::unix_ms>> sqlite_outbox_store::backlog() {
+  SQLite::Statement q(db_, "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')");
+  q.executeStep();
+  std::optional<domain::unix_ms> oldest;
+  if (!q.getColumn(1).isNull()) oldest = q.getColumn(1).getInt64();
+  return {q.getColumn(0).getInt(), oldest};
+}
+
 std::optional<domain::unix_ms> sqlite_outbox_store::next_due() {
   SQLite::Statement q(db_, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'");
   q.executeStep();

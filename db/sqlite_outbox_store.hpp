@@ -22,6 +22,7 @@ public:
                   domain::unix_ms now) override;
   void mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) override;
   std::optional<domain::unix_ms> next_due() override;
+  std::pair<int, std::optional<domain::unix_ms>> backlog() override;
   domain::report_result apply_delivery_report(const std::string& message_id,
                                               domain::delivery state, const std::string& status,
                                               const std::string& failure_reason,

@@ -62,6 +62,14 @@ std::string status_text(const std::vector<application>& apps, std::string_view s
   return text;
 }
 
+std::string decision_text(const application& a, application_status decided) {
+  if (decided == application_status::approved)
+    return fmt::format("KNEC CP2: your application {} ({} {}, {}) is approved. KNEC will contact you "
+                       "with the details.", a.ref, a.exam, a.role, a.station);
+  return fmt::format("KNEC CP2: your application {} ({} {}, {}) was not successful this time. Thank "
+                     "you for applying.", a.ref, a.exam, a.role, a.station);
+}
+
 application_service::application_service(application_store& store, const clock& clock,
                                          random_source& random, std::string shortcode)
     : store_(store), clock_(clock), random_(random), shortcode_(std::move(shortcode)) {}
@@ -146,6 +154,40 @@ withdraw_result application_service::withdraw(const msisdn& phone, const std::st
 
 std::vector<application> application_service::list(const msisdn& phone) {
   return store_.list_for(phone.digits());
+}
+
+decision_outcome application_service::decide(const std::string& ref, application_status to) {
+  decision_outcome out;
+  store_.in_transaction([&] {
+    auto a = store_.find_by_ref(ref);
+    if (!a) return;
+    out.app = *a;
+    if (a->status == application_status::withdrawn) {
+      out.result = decision_outcome::kind::withdrawn;
+      return;
+    }
+    if (a->status == to) {
+      out.result = decision_outcome::kind::unchanged;
+      return;
+    }
+    auto v = store_.find_vacancy(a->vacancy_code);
+    int approved = store_.approved_count(a->vacancy_code);
+    if (to == application_status::approved && v && approved >= v->slots) {
+      out.result = decision_outcome::kind::full;
+      return;
+    }
+    auto now = clock_.now();
+    store_.update_status(ref, to, now);
+    out.app.status = to;
+    out.result = decision_outcome::kind::decided;
+    out.now_filled = to == application_status::approved && v && approved + 1 >= v->slots;
+    if (!store_.opted_out(a->phone)) {
+      std::string text = decision_text(*a, to);
+      store_.enqueue_sms({a->phone, text, false, message_kind::notification, ""}, now);
+      out.notified = true;
+    }
+  });
+  return out;
 }
 
 void application_service::reply_status(const msisdn& phone, const std::string& link_id) {

@@ -68,6 +68,8 @@ public:
   /// The applicant's applications, newest first.
   virtual std::vector<application> list_for(const std::string& phone) = 0;
   virtual void enqueue_sms(const outbound_sms& sms, unix_ms now) = 0;
+  /// True when the phone sent STOP (notifications are then not sent).
+  virtual bool opted_out(const std::string& phone) = 0;
 };
 
 /// A new application reference: "CP2-" and six letters and digits without look-alikes.
@@ -94,6 +96,23 @@ struct apply_outcome {
   application app;
 };
 
+/// The SMS telling an applicant their application was approved or rejected.
+std::string decision_text(const application& a, application_status decided);
+
+/// Outcome of an operator's decision.
+struct decision_outcome {
+  enum class kind {
+    decided,    ///< status changed; `app` has the new one
+    unchanged,  ///< it already had that status: nothing done, nothing sent
+    not_found,
+    withdrawn,  ///< the applicant withdrew it: no decision possible
+    full,       ///< approving would exceed the vacancy's slots
+  } result = kind::not_found;
+  application app;
+  bool notified = false;     ///< an SMS was queued (not when the applicant sent STOP)
+  bool now_filled = false;   ///< this approval filled the vacancy: the catalog must drop it
+};
+
 /// Outcome of withdrawing.
 enum class withdraw_result { withdrawn, not_found, not_active, closed };
 
@@ -111,6 +130,10 @@ public:
 
   /// The applicant's applications, newest first.
   std::vector<application> list(const msisdn& phone);
+
+  /// An operator approves or rejects `ref` (SPEC 6 PATCH); notifies the applicant by SMS
+  /// unless they sent STOP, in the same transaction.
+  decision_outcome decide(const std::string& ref, application_status to);
 
   /// Answers SMS STATUS.
   void reply_status(const msisdn& phone, const std::string& link_id);

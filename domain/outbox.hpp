@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +53,8 @@ public:
                           unix_ms now) = 0;
   /// A permanent failure or too old: 'failed'. A sensitive body is redacted.
   virtual void mark_failed(std::int64_t id, const std::string& error, unix_ms now) = 0;
+  /// How many messages are not yet accepted or failed, and when the oldest of them was made.
+  virtual std::pair<int, std::optional<unix_ms>> backlog() = 0;
   /// The earliest next attempt among queued rows, if any.
   virtual std::optional<unix_ms> next_due() = 0;
   /// Records a delivery report for the message the provider calls `message_id`. States only

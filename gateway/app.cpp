@@ -7,6 +7,8 @@
 #include "db/sqlite_vacancy_store.hpp"
 #include "gateway/applications_workflow.hpp"
 #include "gateway/catalog_holder.hpp"
+#include "gateway/gateway_metrics.hpp"
+#include "gateway/metrics.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/http_server.hpp"
@@ -25,6 +27,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -88,8 +91,10 @@ struct app::impl {
                                    county_names(counties)}),
         answers(std::chrono::minutes(5)),
         sessions(std::chrono::minutes(5)),
+        metrics(registry),
         services{cfg, workflow, menus, answers, db_pool, outbox_store, application_flow, sessions,
-                 counties} {}
+                 counties, metrics, *db},
+        backlog_timer(ioc) {}
 
   config::config cfg;
   // The connection is used only on db_pool's single thread once the server runs, and by the
@@ -116,7 +121,10 @@ struct app::impl {
   ussd::engine menus;
   answer_cache answers;
   session_facts_cache sessions;
+  metrics_registry registry;
+  gateway_metrics metrics;
   route_services services;
+  asio::steady_timer backlog_timer;  // refreshes the outbox gauges; only on ioc's threads
   router routes;
   std::unique_ptr<http_server> server;
   std::vector<std::thread> threads;
@@ -125,7 +133,32 @@ struct app::impl {
   std::atomic<bool> stop_requested{false};
   bool forced = false;
 
+  // Outbox depth and age for /metrics, read on the database thread every 5 s so that rendering
+  // /metrics never waits on SQLite.
+  void refresh_backlog() {
+    backlog_timer.expires_after(std::chrono::seconds(5));
+    backlog_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stop_requested) return;
+      asio::post(db_pool, [this] {
+        try {
+          auto [depth, oldest] = outbox_store.backlog();
+          metrics.outbox_depth = depth;
+          metrics.outbox_oldest_seconds = oldest ? (clock.now() - *oldest) / 1000.0 : 0.0;
+        } catch (const std::exception& e) {
+          spdlog::warn("metrics: outbox backlog not read: {}", e.what());
+        }
+      });
+      refresh_backlog();
+    });
+  }
+
   void add_routes() {
+    routes.add("GET", "/metrics", [this](http_request&) -> asio::awaitable<http_response> {
+      http_response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = registry.render();
+      co_return r;
+    });
     routes.add("GET", "/healthz", [](http_request&) -> asio::awaitable<http_response> {
       co_return text_response(200, "ok");
     });
@@ -167,6 +200,11 @@ app::app(config::config cfg) {
   so.max_age = s.cfg.sms.max_age;
   so.retry_base = s.cfg.sms.retry_base;
   so.retry_cap = s.cfg.sms.retry_cap;
+  so.on_outcome = [&s](const sms::send_outcome& o, std::string_view result) {
+    s.metrics.sms_sent.child({std::string(result)}).inc();
+    if (!o.accepted) s.metrics.provider_failures.child({std::string(sms::to_string(o.failure))}).inc();
+  };
+  so.on_alarm = [&s] { s.metrics.outbox_alarms.inc(); };
   s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.outbox_store, *s.provider,
                                                    s.clock, so);
   s.workflow.prepare();
@@ -176,6 +214,7 @@ app::app(config::config cfg) {
   if (!s.cfg.admin.token.empty()) {
     add_account_api_routes(s.routes, s.services);
     add_vacancy_api_routes(s.routes, s.services);
+    add_application_api_routes(s.routes, s.services);
   }
 }
 
@@ -200,9 +239,17 @@ void app::start() {
   o.callback_secret = s.cfg.callbacks.secret;
   for (const auto& text : s.cfg.callbacks.allow_from) o.allow_from.push_back(*config::parse_cidr(text));
   o.admin_token = s.cfg.admin.token;
+  o.observe = [&s](const std::string& route, int status, double seconds) {
+    s.metrics.http_requests.child({route, std::to_string(status)}).inc();
+    s.metrics.http_seconds.child({route}).observe(seconds);
+  };
+  o.on_failure = [&s](const std::exception& e) {
+    if (dynamic_cast<const SQLite::Exception*>(&e)) s.metrics.database_errors.inc();
+  };
   s.server = std::make_unique<http_server>(s.ioc, s.routes, o);
   s.server->start();
   s.sender->start();
+  asio::post(s.ioc, [&s] { s.refresh_backlog(); });
   spdlog::info("cp2-gateway listening on {}:{}, database {} (schema {}), provider {}, {} I/O threads",
                s.cfg.server.host, s.server->port(), s.cfg.db.path, db::latest_schema_version(),
                s.cfg.provider.kind, s.cfg.server.threads);
@@ -241,6 +288,7 @@ void app::request_stop() {
       s.sender->stop([&s] {
         s.provider->stop();
         s.catalog.stop();
+        s.backlog_timer.cancel();
         s.grace_timer->cancel();
         s.ioc.stop();
       });

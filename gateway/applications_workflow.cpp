@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 using sms::run_on;
 
 applications_workflow::applications_workflow(asio::thread_pool& db_pool,
-                                             domain::application_store& store,
+                                             db::sqlite_application_store& store,
                                              domain::application_service& service,
                                              db::sqlite_vacancy_store& vacancies,
                                              catalog_holder& catalog, const domain::clock& clock,
@@ -79,11 +79,35 @@ asio::awaitable<std::vector<db::vacancy_listing>> applications_workflow::list_va
   co_return co_await run_on(db_pool_, [&] { return vacancies_.list(f, clock_.now()); });
 }
 
+asio::awaitable<std::vector<db::application_listing>> applications_workflow::list_applications(
+    db::application_filter f) {
+  co_return co_await run_on(db_pool_, [&] { return store_.list_all(f); });
+}
+
+asio::awaitable<domain::decision_outcome> applications_workflow::decide(
+    std::string ref, domain::application_status to) {
+  auto out = co_await run_on(db_pool_, [&] { return service_.decide(ref, to); });
+  if (out.notified) outbox_changed_();
+  if (out.now_filled) catalog_.rebuild();
+  co_return out;
+}
+
 std::optional<ussd::session_facts> session_facts_cache::find(const std::string& session) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(session);
-  if (it == entries_.end() || it->second.second <= clock::now()) return std::nullopt;
-  return it->second.first;
+  if (it == entries_.end() || it->second.expires <= clock::now()) return std::nullopt;
+  return it->second.facts;
+}
+
+void session_facts_cache::note_screen(const std::string& session, const std::string& screen) {
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(session); it != entries_.end()) it->second.last_screen = screen;
+}
+
+std::string session_facts_cache::last_screen(const std::string& session) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(session);
+  return it == entries_.end() ? std::string() : it->second.last_screen;
 }
 
 void session_facts_cache::put(const std::string& session, ussd::session_facts facts) {
@@ -92,9 +116,9 @@ void session_facts_cache::put(const std::string& session, ussd::session_facts fa
   if (now >= next_sweep_) {
     next_sweep_ = now + std::chrono::seconds(10);
     for (auto it = entries_.begin(); it != entries_.end();)
-      it = it->second.second <= now ? entries_.erase(it) : std::next(it);
+      it = it->second.expires <= now ? entries_.erase(it) : std::next(it);
   }
-  entries_[session] = {std::move(facts), now + ttl_};
+  entries_[session] = entry{std::move(facts), now + ttl_, {}};
 }
 
 }  // namespace cp2::gateway

@@ -2,6 +2,7 @@
 // Profiles, applications and vacancy imports across executors: every read and write runs on the
 // database thread; the catalog snapshot is read in place.
 
+#include "db/sqlite_application_store.hpp"
 #include "db/sqlite_vacancy_store.hpp"
 #include "domain/applications.hpp"
 #include "gateway/catalog_holder.hpp"
@@ -24,7 +25,7 @@ namespace cp2::gateway {
 /// Thread safety: call from any coroutine; stores are only touched on `db_pool`.
 class applications_workflow {
 public:
-  applications_workflow(boost::asio::thread_pool& db_pool, domain::application_store& store,
+  applications_workflow(boost::asio::thread_pool& db_pool, db::sqlite_application_store& store,
                         domain::application_service& service, db::sqlite_vacancy_store& vacancies,
                         catalog_holder& catalog, const domain::clock& clock,
                         std::function<void()> outbox_changed);
@@ -51,9 +52,17 @@ public:
   /// A page of vacancies for operators.
   boost::asio::awaitable<std::vector<db::vacancy_listing>> list_vacancies(db::vacancy_filter f);
 
+  /// A page of applications for operators.
+  boost::asio::awaitable<std::vector<db::application_listing>> list_applications(
+      db::application_filter f);
+  /// An operator's approval or rejection; the SMS is queued and a filled vacancy leaves the
+  /// catalog.
+  boost::asio::awaitable<domain::decision_outcome> decide(std::string ref,
+                                                          domain::application_status to);
+
 private:
   boost::asio::thread_pool& db_pool_;
-  domain::application_store& store_;
+  db::sqlite_application_store& store_;
   domain::application_service& service_;
   db::sqlite_vacancy_store& vacancies_;
   catalog_holder& catalog_;
@@ -70,12 +79,21 @@ public:
   std::optional<ussd::session_facts> find(const std::string& session);
   /// Stores the facts of `session`.
   void put(const std::string& session, ussd::session_facts facts);
+  /// Remembers the last screen shown in `session` (for drop-off figures).
+  void note_screen(const std::string& session, const std::string& screen);
+  /// The last screen shown in `session`, or "" when unknown.
+  std::string last_screen(const std::string& session);
 
 private:
   using clock = std::chrono::steady_clock;
+  struct entry {
+    ussd::session_facts facts;
+    clock::time_point expires;
+    std::string last_screen;
+  };
   std::chrono::milliseconds ttl_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::pair<ussd::session_facts, clock::time_point>> entries_;
+  std::unordered_map<std::string, entry> entries_;
   clock::time_point next_sweep_ = clock::now();
 };
 

@@ -1,6 +1,9 @@
 #include "domain/outbox.hpp"
 #include "gateway/accounts_workflow.hpp"
+#include "db/sqlite_ussd_events.hpp"
 #include "gateway/answer_cache.hpp"
+#include "gateway/gateway_metrics.hpp"
+#include "sms/keywords.hpp"
 #include "gateway/applications_workflow.hpp"
 #include "gateway/form.hpp"
 #include "gateway/router.hpp"
@@ -105,6 +108,7 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
   if (st == answer_cache::state::answered) co_return ussd_answer(answer);
   if (st == answer_cache::state::pending) co_return ussd_answer(std::string(apology));
 
+  if (text.empty()) s.metrics.ussd_sessions_started.inc();
   try {
     // The facts are looked up once per session, so every replay of it sees the same ones.
     auto facts = s.sessions.find(session);
@@ -133,6 +137,7 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
         break;
       case ussd::action::apply: {
         auto applied = co_await s.applications.apply(*phone, r.value);
+        if (applied.result == domain::apply_outcome::kind::submitted) s.metrics.applications_created.inc();
         r = s.menus.outcome_screen(r, to_result(applied));
         break;
       }
@@ -144,6 +149,8 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
     }
     answer = (r.end ? "END " : "CON ") + r.text;
     spdlog::debug("ussd id={} screen={} end={}", req.request_id, r.where, r.end);
+    s.sessions.note_screen(session, r.where);
+    if (r.end) s.metrics.ussd_sessions_ended.child({r.where}).inc();
   } catch (...) {
     s.answers.abandon(session, text);
     throw;
@@ -166,6 +173,7 @@ asio::awaitable<http_response> handle_sms(route_services& s, http_request& req) 
   if (f.count("to") && f["to"] != s.cfg.sms.shortcode)
     spdlog::warn("sms id={} addressed to {}, not {}; handled all the same", req.request_id,
                  f["to"], s.cfg.sms.shortcode);
+  s.metrics.sms_received.child({std::string(sms::to_string(sms::parse_keyword(f["text"]).kw))}).inc();
   // Built before the co_await: GCC 12 miscompiles a braced temporary inside one.
   inbound_sms in{f["id"], *from, f["text"], f.count("linkId") ? f["linkId"] : std::string()};
   auto handled = co_await s.accounts.handle_sms(std::move(in));
@@ -191,6 +199,7 @@ asio::awaitable<http_response> handle_dlr(route_services& s, http_request& req) 
     co_return text_response(200, "ignored: unknown status");
   }
   std::string reason = f.count("failureReason") ? f["failureReason"] : std::string();
+  s.metrics.delivery_reports.child({std::string(sms::to_string(sms::map_dlr_status(status)))}).inc();
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch()).count();
   auto result = co_await sms::run_on(s.db_pool, [&] {
@@ -198,6 +207,42 @@ asio::awaitable<http_response> handle_dlr(route_services& s, http_request& req) 
   });
   if (result == domain::report_result::kept)
     spdlog::info("dlr id={} for message {} not known (yet): kept", req.request_id, id);
+  co_return text_response(200, "ok");
+}
+
+std::optional<std::int64_t> whole_number(const form_fields& f, const char* name) {
+  auto it = f.find(name);
+  if (it == f.end() || it->second.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    auto v = std::stoll(it->second, &used);
+    if (used == it->second.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<http_response> handle_ussd_event(route_services& s, http_request& req) {
+  form_fields f;
+  if (auto bad = read_fields(req.body, {"sessionId", "status"}, f)) co_return *bad;
+  db::ussd_event e;
+  e.session_id = f["sessionId"];
+  e.status = f["status"].substr(0, 40);
+  auto phone = domain::parse_msisdn(f.count("phoneNumber") ? f["phoneNumber"] : "");
+  e.phone = phone ? phone->digits() : (f.count("phoneNumber") ? f["phoneNumber"].substr(0, 20) : "");
+  e.service_code = f.count("serviceCode") ? f["serviceCode"].substr(0, 40) : "";
+  e.input = f.count("input") ? f["input"].substr(0, 500) : "";
+  e.last_response = f.count("lastAppResponse") ? f["lastAppResponse"].substr(0, 200) : "";
+  e.error_message = f.count("errorMessage") ? f["errorMessage"].substr(0, 200) : "";
+  e.cost = f.count("cost") ? f["cost"].substr(0, 40) : "";
+  e.date = f.count("date") ? f["date"].substr(0, 40) : "";
+  e.duration_ms = whole_number(f, "durationInMillis");
+  e.hops = whole_number(f, "hopsCount");
+  e.last_screen = s.sessions.last_screen(e.session_id);
+  e.received_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  co_await sms::run_on(s.db_pool, [&] { db::record_ussd_event(s.db, e); });
+  s.metrics.ussd_session_events.child({e.status, e.last_screen.empty() ? "unknown" : e.last_screen}).inc();
   co_return text_response(200, "ok");
 }
 
@@ -218,6 +263,8 @@ void add_callback_routes(router& r, route_services& s) {
   // A failure answers 500 (the default) so that the aggregator delivers the SMS again.
   r.add("POST", "/callbacks/sms", [&s](http_request& req) { return handle_sms(s, req); }, sms_opts);
   r.add("POST", "/callbacks/dlr", [&s](http_request& req) { return handle_dlr(s, req); }, sms_opts);
+  r.add("POST", "/callbacks/ussd/events",
+        [&s](http_request& req) { return handle_ussd_event(s, req); }, sms_opts);
 }
 
 }  // namespace cp2::gateway

@@ -12,7 +12,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
@@ -195,6 +198,47 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  // Sends a streamed response with chunked encoding, asking for each chunk only when the last
+  // one is written, so a large export never sits in memory whole.
+  asio::awaitable<bool> write_stream(beast::tcp_stream& stream, http_response& res,
+                                     const http_request& req, const std::string& route_name,
+                                     bool keep, std::chrono::steady_clock::time_point started) {
+    http::response<http::empty_body> head{static_cast<http::status>(res.status), 11};
+    head.set(http::field::server, "cp2-gateway");
+    head.set(http::field::content_type, res.content_type);
+    head.set("X-Request-Id", req.request_id);
+    for (const auto& [k, v] : res.headers) head.set(k, v);
+    head.keep_alive(keep);
+    head.chunked(true);
+    http::response_serializer<http::empty_body> sr{head};
+    stream.expires_after(opts.body_timeout);
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, as_tuple_awaitable);
+    (void)hn;
+    bool ok = !hec;
+    std::size_t bytes = 0;
+    while (ok) {
+      std::string chunk = co_await res.stream();
+      if (chunk.empty()) break;
+      bytes += chunk.size();
+      stream.expires_after(opts.body_timeout);
+      auto [cec, cn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)),
+                                                  as_tuple_awaitable);
+      (void)cn;
+      ok = !cec;
+    }
+    if (ok) {
+      stream.expires_after(opts.body_timeout);
+      auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), as_tuple_awaitable);
+      (void)ln;
+      ok = !lec;
+    }
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("http id={} method={} route={} status={} ms={:.2f} streamed_bytes={}", req.request_id,
+                 req.method, route_name, res.status, ms, bytes);
+    if (opts.observe) opts.observe(route_name, res.status, ms / 1000);
+    co_return ok && keep;
+  }
+
   asio::awaitable<void> write_plain(beast::tcp_stream& stream, int status, std::string_view text,
                                     bool keep_alive) {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
@@ -225,6 +269,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
 
     auto finish = [&]() -> asio::awaitable<bool> {
       bool keep = head.keep_alive() && !close_after && !body_pending && !stopping;
+      if (res.stream) co_return co_await write_stream(stream, res, req, route_name, keep, started);
       http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
       out.set(http::field::server, "cp2-gateway");
       out.set(http::field::content_type, res.content_type);
@@ -239,6 +284,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       spdlog::info("http id={} method={} route={} status={} ms={:.2f}", req.request_id,
                    req.method.size() <= 10 ? req.method : "?", route_name, res.status, ms);
+      if (opts.observe) opts.observe(route_name, res.status, ms / 1000);
       co_return keep && !wec;
     };
 
@@ -342,6 +388,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       res = co_await r.handle(req);
     } catch (const std::exception& e) {
       spdlog::error("http id={} route={} failed: {}", req.request_id, route_name, e.what());
+      if (opts.on_failure) opts.on_failure(e);
       res = r.options.on_error ? r.options.on_error(req)
                                : text_response(500, "internal error, request " + req.request_id);
     }

@@ -31,6 +31,10 @@ struct server_options {
   std::string callback_secret;            ///< ?key= for guard::callback routes; empty: off
   std::vector<config::cidr> allow_from;   ///< peers allowed on guard::callback routes; empty: any
   std::string admin_token;                ///< bearer token for guard::admin routes; empty: 404
+  /// Called once per answered request (route pattern or "-", status, seconds), for metrics.
+  std::function<void(const std::string&, int, double)> observe;
+  /// Called when a handler throws, before its error answer is built, for metrics.
+  std::function<void(const std::exception&)> on_failure;
 };
 
 /// Listens on one address and serves the router's routes on the io_context's threads.

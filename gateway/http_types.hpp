@@ -2,6 +2,9 @@
 // What a route handler sees of a request and gives back. Deliberately free of Beast so that
 // only gateway/http_server.cpp pays for Beast's headers.
 
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +35,9 @@ struct http_response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+  /// When set, the body is sent in chunks as this returns them (empty: the end), instead of
+  /// `body`: for exports too large to hold in memory.
+  std::function<boost::asio::awaitable<std::string>()> stream;
 };
 
 /// A plain-text response: `status` with `text` and a newline.

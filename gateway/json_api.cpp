@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <chrono>
+#include <cstdio>
+
 namespace cp2::gateway {
 
 namespace json = boost::json;
@@ -28,6 +31,20 @@ std::optional<http_response> read_string(const json::object& o, const char* name
   if (!v || !v->is_string()) return json_error(422, std::string(name) + ": required, a string");
   out = std::string(v->as_string());
   return std::nullopt;
+}
+
+std::string iso8601_eat(std::int64_t t) {
+  using namespace std::chrono;
+  auto tp = sys_time<milliseconds>(milliseconds(t + 3 * 3'600'000));
+  auto day = floor<days>(tp);
+  year_month_day ymd{day};
+  hh_mm_ss hms{floor<seconds>(tp - day)};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d+03:00", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
+  return buf;
 }
 
 http_response api_internal_error(const http_request& req) {

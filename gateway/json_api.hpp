@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,10 @@ std::optional<http_response> read_object(const std::string& body, boost::json::o
 /// A required string field; otherwise the 422 naming it.
 std::optional<http_response> read_string(const boost::json::object& o, const char* name,
                                          std::string& out);
+
+/// `t` (Unix ms) as ISO 8601 in East Africa Time, "2027-01-31T17:00:00+03:00": the zone the
+/// CSV's times without an offset are read in (SPEC 7).
+std::string iso8601_eat(std::int64_t t);
 
 /// The 500 every API route answers when its handler fails.
 http_response api_internal_error(const http_request& req);

@@ -12,6 +12,10 @@ class static_county_lookup;
 class outbox_store;
 }
 
+namespace SQLite {
+class Database;
+}
+
 namespace cp2::ussd {
 class engine;
 }
@@ -19,6 +23,7 @@ class engine;
 namespace cp2::gateway {
 
 class accounts_workflow;
+struct gateway_metrics;
 class answer_cache;
 class applications_workflow;
 class session_facts_cache;
@@ -35,13 +40,19 @@ struct route_services {
   applications_workflow& applications;
   session_facts_cache& sessions;
   const domain::static_county_lookup& counties;  ///< the reference list, for checks and GET
+  gateway_metrics& metrics;
+  SQLite::Database& db;  ///< only on db_pool: session events
 };
 
-/// POST /callbacks/ussd, /callbacks/sms and /callbacks/dlr (SPEC 3.1, 3.2, 3.3).
+/// POST /callbacks/ussd, /callbacks/sms, /callbacks/dlr and /callbacks/ussd/events
+/// (SPEC 3.1–3.4).
 void add_callback_routes(router& r, route_services& s);
 
 /// POST /api/v1/accounts, /api/v1/accounts/{phone}/password-reset, /api/v1/auth/login (SPEC 6).
 void add_account_api_routes(router& r, route_services& s);
+
+/// GET /api/v1/applications (JSON or streamed CSV) and PATCH /api/v1/applications/{ref}.
+void add_application_api_routes(router& r, route_services& s);
 
 /// GET/PUT /api/v1/accounts/{phone}/profile, POST/GET /api/v1/vacancies, GET /api/v1/counties.
 void add_vacancy_api_routes(router& r, route_services& s);

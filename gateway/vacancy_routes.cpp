@@ -23,20 +23,6 @@ json::object profile_json(const domain::profile& p) {
   return o;
 }
 
-std::string iso8601_eat(domain::unix_ms t) {
-  using namespace std::chrono;
-  // Shown in East Africa Time, as the CSV's times without an offset are read (SPEC 7).
-  auto tp = sys_time<milliseconds>(milliseconds(t + 3 * 3'600'000));
-  auto day = floor<days>(tp);
-  year_month_day ymd{day};
-  hh_mm_ss hms{floor<seconds>(tp - day)};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d+03:00", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
-}
 
 asio::awaitable<http_response> get_profile(route_services& s, http_request& req) {
   auto phone = domain::parse_msisdn(req.path_params["phone"]);

@@ -131,12 +131,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     if (o.accepted) {
       alarmed.clear();
       ++counters.accepted;
+      if (opts.on_outcome) opts.on_outcome(o, "accepted");
       co_await run_on(db_pool, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
       co_return;
     }
     std::string reason = fmt::format("{}: {}", to_string(o.failure), o.detail);
     if (o.alarm && alarmed.insert(o.failure).second) {
       ++counters.alarms;
+      if (opts.on_alarm) opts.on_alarm();
       spdlog::error("outbox: ALARM provider {} answered {}; messages are {} until it is fixed",
                     prov.name(), reason, o.retryable ? "kept and retried" : "failing");
     }
@@ -146,12 +148,15 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     bool expired = next > row.created_at + opts.max_age.count();
     if (o.retryable && !expired) {
       ++counters.retried;
+      if (opts.on_outcome) opts.on_outcome(o, "retried");
       co_await run_on(db_pool, [&] { store.mark_retry(row.id, next, reason, now); });
       co_return;
     }
     ++counters.failed;
+    if (opts.on_outcome) opts.on_outcome(o, "failed");
     if (expired && o.retryable) {
       ++counters.alarms;
+      if (opts.on_alarm) opts.on_alarm();
       spdlog::error("outbox: ALARM message {} to {} failed after {} attempts over {} h: {}", row.id,
                     row.phone, row.attempts, opts.max_age.count() / 3'600'000, reason);
     } else {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -29,6 +30,10 @@ struct sender_options {
   std::chrono::milliseconds retry_cap{600'000};       ///< ...up to this
   std::chrono::milliseconds idle_poll{1'000};         ///< look for due rows at least this often
   std::chrono::milliseconds stop_wait{5'000};         ///< on stop, wait this long for answers
+  /// Called after each send attempt is recorded: the outcome and "accepted", "retried" or
+  /// "failed"; and when an alarm is raised. For metrics; may be empty.
+  std::function<void(const send_outcome&, std::string_view)> on_outcome;
+  std::function<void()> on_alarm;
 };
 
 /// Counters since start, for logs, metrics and tests.
