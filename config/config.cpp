@@ -176,6 +176,7 @@ const std::vector<key_spec>& schema() {
       duration_key("limits", "login_lock",
                    [](config& c) -> std::chrono::milliseconds& { return c.limits.login_lock; }),
       string_key("log", "level", [](config& c) -> std::string& { return c.log.level; }),
+      string_key("log", "format", [](config& c) -> std::string& { return c.log.format; }),
   };
   return keys;
 }
@@ -278,6 +279,8 @@ void validate(config& c) {
     if (!parse_cidr(cidr)) fail("callbacks.allow_from", fmt::format("not a CIDR: \"{}\"", cidr));
   for (const auto& code : c.ussd.service_codes)
     if (code.empty()) fail("ussd.service_codes", "empty service code");
+  if (c.log.format != "json" && c.log.format != "text")
+    fail("log.format", fmt::format("expected \"json\" or \"text\", got \"{}\"", c.log.format));
   static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error"};
   if (std::find(levels.begin(), levels.end(), c.log.level) == levels.end())
     fail("log.level", fmt::format("expected one of trace, debug, info, warn, error; got \"{}\"",

@@ -83,6 +83,7 @@ struct limits_config {
 /// [log]: what the service writes to standard error.
 struct log_config {
   std::string level = "info";  ///< trace, debug, info, warn, error
+  std::string format = "json";  ///< "json" (one JSON object per line) or "text"
 };
 
 /// Every setting of the gateway, with the defaults of SPEC §2.

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cp2-gateway: configuration: %s\n", e.what());
     return 2;
   }
-  cp2::gateway::setup_logging(cfg.log.level);
+  cp2::gateway::setup_logging(cfg.log.level, cfg.log.format);
 
   if (command == "import-vacancies") {
     if (operands.size() != 1) {
