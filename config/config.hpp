@@ -78,6 +78,10 @@ struct limits_config {
   int password_resets_per_hour = 3;
   int login_max_failures = 5;
   std::chrono::milliseconds login_lock{15 * 60'000};
+  int credential_sms_per_day = 10;      ///< per number: account creations and resets together
+  int credential_sms_per_minute = 120;  ///< for the whole gateway (stops SMS pumping)
+  int ussd_requests_per_minute = 60;    ///< per number
+  int login_failures_per_client = 30;   ///< per client address in 15 minutes
 };
 
 /// [log]: what the service writes to standard error.

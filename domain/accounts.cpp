@@ -7,7 +7,12 @@ namespace {
 
 constexpr std::string_view reset_event = "password_reset";
 constexpr std::string_view reset_notice_event = "password_reset_limit_notice";
+constexpr std::string_view credential_event = "credential_sms";
+// The phone under which gateway-wide events are counted.
+constexpr std::string_view everyone = "*";
+constexpr unix_ms minute_ms = 60'000;
 constexpr unix_ms hour_ms = 3'600'000;
+constexpr unix_ms day_ms = 24 * hour_ms;
 
 }  // namespace
 
@@ -33,11 +38,11 @@ std::string already_registered_text(std::string_view shortcode) {
       shortcode);
 }
 
-std::string reset_limited_text(int per_hour) {
+std::string reset_limited_text(int per_hour, int per_day) {
   return fmt::format(
-      "KNEC CP2: you have asked for {} new passwords in the last hour. Please use the latest "
-      "one or try again in an hour.",
-      per_hour);
+      "KNEC CP2: you have reached the limit of new passwords ({} an hour, {} a day). Please use "
+      "the latest one or try again later.",
+      per_hour, per_day);
 }
 
 std::string no_account_text(std::string_view shortcode) {
@@ -90,6 +95,10 @@ account_service::create_result account_service::create(const msisdn& phone,
                            now);
       return;
     }
+    if (credential_ceiling_reached()) {
+      result = create_result::busy;
+      return;
+    }
     account_record a;
     a.phone = phone.digits();
     a.username = phone.digits();
@@ -98,13 +107,25 @@ account_service::create_result account_service::create(const msisdn& phone,
     store_.enqueue_sms({phone.digits(), credentials_text(a.username, creds.password, false), true,
                         message_kind::credentials, link_id},
                        now);
+    count_credential_sms(phone.digits(), now);
   });
   return result;
 }
 
+bool account_service::credential_ceiling_reached() {
+  return store_.count_events(std::string(everyone), credential_event, clock_.now() - minute_ms) >=
+         limits_.credential_sms_per_minute;
+}
+
+void account_service::count_credential_sms(const std::string& phone, unix_ms now) {
+  store_.add_event(phone, credential_event, now);
+  store_.add_event(std::string(everyone), credential_event, now);
+}
+
 bool account_service::reset_limited(const std::string& phone) {
-  return store_.count_events(phone, reset_event, clock_.now() - hour_ms) >=
-         limits_.password_resets_per_hour;
+  auto now = clock_.now();
+  return store_.count_events(phone, reset_event, now - hour_ms) >= limits_.password_resets_per_hour ||
+         store_.count_events(phone, credential_event, now - day_ms) >= limits_.credential_sms_per_day;
 }
 
 account_service::reset_result account_service::check_reset(const msisdn& phone, channel via,
@@ -126,7 +147,8 @@ account_service::reset_result account_service::check_reset(const msisdn& phone, 
     if (via == channel::sms &&
         store_.count_events(phone.digits(), reset_notice_event, now - hour_ms) == 0) {
       store_.add_event(phone.digits(), reset_notice_event, now);
-      store_.enqueue_sms({phone.digits(), reset_limited_text(limits_.password_resets_per_hour),
+      store_.enqueue_sms({phone.digits(),
+                          reset_limited_text(limits_.password_resets_per_hour, limits_.credential_sms_per_day),
                           false, message_kind::reply, link_id},
                          now);
     }
@@ -150,11 +172,16 @@ account_service::reset_result account_service::reset(const msisdn& phone,
       result = reset_result::limited;
       return;
     }
+    if (credential_ceiling_reached()) {
+      result = reset_result::busy;
+      return;
+    }
     store_.update_password(phone.digits(), creds.hash, now);
     store_.add_event(phone.digits(), reset_event, now);
     store_.enqueue_sms({phone.digits(), credentials_text(a->username, creds.password, true), true,
                         message_kind::credentials, link_id},
                        now);
+    count_credential_sms(phone.digits(), now);
   });
   (void)via;
   return result;

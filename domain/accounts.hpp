@@ -93,11 +93,13 @@ public:
   virtual bool opted_out(const std::string& phone) = 0;
 };
 
-/// The limits of SPEC 7.
+/// The limits of SPEC 7 and the abuse limits of docs/security.md.
 struct account_limits {
   int password_resets_per_hour = 3;
   int login_max_failures = 5;
   unix_ms login_lock_ms = 15 * 60'000;
+  int credential_sms_per_day = 10;         ///< per phone number, creations and resets together
+  int credential_sms_per_minute = 120;     ///< for the whole gateway: stops SMS pumping
 };
 
 /// The credential SMS (SPEC 4.2): contains "Username: <u>" and "Password: <p>"; one segment.
@@ -107,7 +109,7 @@ std::string credentials_text(std::string_view username, std::string_view passwor
 std::string already_registered_text(std::string_view shortcode);
 
 /// Told once per window when password resets are over the limit.
-std::string reset_limited_text(int per_hour);
+std::string reset_limited_text(int per_hour, int per_day);
 
 /// Told to someone who asks for a password reset without an account.
 std::string no_account_text(std::string_view shortcode);
@@ -133,15 +135,15 @@ public:
   /// True when `phone` has an account.
   bool exists(const msisdn& phone);
 
-  /// Outcome of create().
-  enum class create_result { created, exists };
+  /// Outcome of create(). `busy`: the gateway-wide ceiling on credential SMS was reached.
+  enum class create_result { created, exists, busy };
   /// Creates the account with `creds` and queues the credential SMS, in one transaction. An
   /// existing account is left alone; over SMS the applicant is told how to reset instead.
   create_result create(const msisdn& phone, const credentials& creds, channel via,
                        const std::string& link_id = {});
 
   /// Outcome of check_reset() and reset().
-  enum class reset_result { done, no_account, limited };
+  enum class reset_result { done, no_account, limited, busy };
   /// Whether a reset may go ahead now, before a password is hashed for it. Over SMS, a
   /// limited applicant is told once per window and a number without an account is told how
   /// to register.
@@ -169,6 +171,8 @@ public:
 
 private:
   bool reset_limited(const std::string& phone);
+  bool credential_ceiling_reached();
+  void count_credential_sms(const std::string& phone, unix_ms now);
 
   account_store& store_;
   const clock& clock_;

@@ -1,9 +1,12 @@
 #include "gateway/accounts_workflow.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "gateway/json_api.hpp"
+#include "gateway/rate_limiter.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace cp2::gateway {
 
@@ -25,6 +28,8 @@ asio::awaitable<http_response> create_account(route_services& s, http_request& r
   auto phone = domain::parse_msisdn(text);
   if (!phone) co_return json_error(422, "phone: " + std::string(domain::describe(phone.error())));
   auto r = co_await s.accounts.create(*phone, domain::channel::portal);
+  if (r == account_service::create_result::busy)
+    co_return json_error(503, "too many credential SMS right now; try again in a minute");
   if (r == account_service::create_result::exists)
     co_return json_error(409, "an account exists for this number; SMS PASSWORD to " +
                                   s.cfg.sms.shortcode + " for a new password");
@@ -41,6 +46,8 @@ asio::awaitable<http_response> reset_password(route_services& s, http_request& r
       co_return json_error(404, "no account for this number");
     case account_service::reset_result::limited:
       co_return json_error(429, "too many password resets for this number; try again later");
+    case account_service::reset_result::busy:
+      co_return json_error(503, "too many credential SMS right now; try again in a minute");
   }
   co_return json_error(500, "unexpected reset outcome");
 }
@@ -51,9 +58,20 @@ asio::awaitable<http_response> login(route_services& s, http_request& req) {
   std::string username, password;
   if (auto bad = read_string(body, "username", username)) co_return *bad;
   if (auto bad = read_string(body, "password", password)) co_return *bad;
+  const auto refused = [] { return json_error(401, "wrong username or password"); };
+  // A client with too many failures is refused without a look: the same answer as a wrong
+  // password, so the limit tells an attacker nothing about the accounts.
+  if (s.login_per_client.over(req.remote_address)) {
+    s.metrics.limits_refused.child({"login_failures_per_client"}).inc();
+    co_return refused();
+  }
   std::string phone;
-  if (!co_await s.accounts.login(username, password, phone))
-    co_return json_error(401, "wrong username or password");
+  if (!co_await s.accounts.login(username, password, phone)) {
+    if (s.login_per_client.hit(req.remote_address) == rate_limiter::verdict::refused_first)
+      spdlog::warn("login id={} client {} is over {} failed logins in 15 minutes; refused for now",
+                   req.request_id, req.remote_address, s.cfg.limits.login_failures_per_client);
+    co_return refused();
+  }
   co_return json_response(200, account_json(domain::parse_msisdn(phone).value()));
 }
 

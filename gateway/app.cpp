@@ -9,6 +9,7 @@
 #include "gateway/catalog_holder.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/rate_limiter.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/http_server.hpp"
@@ -79,7 +80,9 @@ struct app::impl {
         counties(load_counties(*db)),
         accounts(account_store, clock,
                  domain::account_limits{cfg.limits.password_resets_per_hour,
-                                        cfg.limits.login_max_failures, cfg.limits.login_lock.count()},
+                                        cfg.limits.login_max_failures, cfg.limits.login_lock.count(),
+                                        cfg.limits.credential_sms_per_day,
+                                        cfg.limits.credential_sms_per_minute},
                  cfg.sms.shortcode),
         applications(application_store, clock, random, cfg.sms.shortcode),
         catalog(ioc, db_pool, *db, clock),
@@ -88,12 +91,14 @@ struct app::impl {
         application_flow(db_pool, application_store, applications, vacancy_store, catalog, clock,
                          [this] { if (sender) sender->notify(); }),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
-                                   county_names(counties)}),
+                                   cfg.limits.credential_sms_per_day, county_names(counties)}),
         answers(std::chrono::minutes(5)),
         sessions(std::chrono::minutes(5)),
         metrics(registry),
+        ussd_limiter(cfg.limits.ussd_requests_per_minute, std::chrono::minutes(1)),
+        login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),
         services{cfg, workflow, menus, answers, db_pool, outbox_store, application_flow, sessions,
-                 counties, metrics, *db},
+                 counties, metrics, *db, ussd_limiter, login_limiter},
         backlog_timer(ioc) {}
 
   config::config cfg;
@@ -123,6 +128,8 @@ struct app::impl {
   session_facts_cache sessions;
   metrics_registry registry;
   gateway_metrics metrics;
+  rate_limiter ussd_limiter;
+  rate_limiter login_limiter;
   route_services services;
   asio::steady_timer backlog_timer;  // refreshes the outbox gauges; only on ioc's threads
   router routes;

@@ -3,6 +3,7 @@
 #include "db/sqlite_ussd_events.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/rate_limiter.hpp"
 #include "sms/keywords.hpp"
 #include "gateway/applications_workflow.hpp"
 #include "gateway/form.hpp"
@@ -50,8 +51,12 @@ std::optional<http_response> read_fields(const std::string& body,
 using result_kind = ussd::action_result::kind;
 
 ussd::action_result to_result(account_service::create_result r) {
-  return {r == account_service::create_result::created ? result_kind::created
-                                                       : result_kind::already_exists, {}};
+  switch (r) {
+    case account_service::create_result::created: return {result_kind::created, {}};
+    case account_service::create_result::exists: return {result_kind::already_exists, {}};
+    case account_service::create_result::busy: return {result_kind::busy, {}};
+  }
+  return {};
 }
 
 ussd::action_result to_result(account_service::reset_result r) {
@@ -59,6 +64,7 @@ ussd::action_result to_result(account_service::reset_result r) {
     case account_service::reset_result::done: return {result_kind::reset_done, {}};
     case account_service::reset_result::limited: return {result_kind::reset_limited, {}};
     case account_service::reset_result::no_account: return {result_kind::no_account, {}};
+    case account_service::reset_result::busy: return {result_kind::busy, {}};
   }
   return {};
 }
@@ -107,6 +113,16 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
   }
   if (st == answer_cache::state::answered) co_return ussd_answer(answer);
   if (st == answer_cache::state::pending) co_return ussd_answer(std::string(apology));
+
+  // New requests only: a retry answered from the cache above does not count.
+  if (auto v = s.ussd_per_phone.hit(phone->digits()); v != rate_limiter::verdict::allowed) {
+    s.answers.abandon(session, text);
+    s.metrics.limits_refused.child({"ussd_requests_per_minute"}).inc();
+    if (v == rate_limiter::verdict::refused_first)
+      spdlog::warn("ussd id={} number {} is over {} requests a minute; refused until the minute ends",
+                   req.request_id, phone->digits(), s.cfg.limits.ussd_requests_per_minute);
+    co_return ussd_answer("END Too many requests from this number. Please wait a minute and dial again.");
+  }
 
   if (text.empty()) s.metrics.ussd_sessions_started.inc();
   try {

@@ -31,7 +31,9 @@ gateway_metrics::gateway_metrics(metrics_registry& r)
                                         {"state"})),
       database_errors(r.counter_family("cp2_database_errors_total",
                                        "Requests that failed on a database error (busy, locked, full, read-only).")
-                          .child()) {
+                          .child()),
+      limits_refused(r.counter_family("cp2_limits_refused_total",
+                                      "Requests refused by an abuse limit, by limit.", {"limit"})) {
   r.gauge_callback("cp2_outbox_depth", "Outbound SMS not yet accepted or failed (queued or sending).",
                    [this] { return outbox_depth.load(); });
   r.gauge_callback("cp2_outbox_oldest_age_seconds", "Age of the oldest outbound SMS not yet accepted or failed.",

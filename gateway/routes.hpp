@@ -25,6 +25,7 @@ namespace cp2::gateway {
 class accounts_workflow;
 struct gateway_metrics;
 class answer_cache;
+class rate_limiter;
 class applications_workflow;
 class session_facts_cache;
 class router;
@@ -42,6 +43,8 @@ struct route_services {
   const domain::static_county_lookup& counties;  ///< the reference list, for checks and GET
   gateway_metrics& metrics;
   SQLite::Database& db;  ///< only on db_pool: session events
+  rate_limiter& ussd_per_phone;      ///< limits.ussd_requests_per_minute
+  rate_limiter& login_per_client;    ///< limits.login_failures_per_client
 };
 
 /// POST /callbacks/ussd, /callbacks/sms, /callbacks/dlr and /callbacks/ussd/events

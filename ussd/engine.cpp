@@ -444,8 +444,9 @@ reply engine::outcome_screen(const reply& done, const action_result& result) con
     case k::reset_done:
       return end("Your new CP2 password will arrive by SMS shortly. The old one no longer works.", "reset_done");
     case k::reset_limited:
-      return end(fmt::format("You have asked for {} new passwords in the last hour. Use the latest "
-                             "one, or try again later.", options_.resets_per_hour),
+      return end(fmt::format("You have reached the limit of new passwords ({} an hour, {} a day). "
+                             "Use the latest one, or try again later.",
+                             options_.resets_per_hour, options_.credentials_per_day),
                  "reset_limited");
     case k::no_account:
       return end("This number has no CP2 account. Dial again and choose Create account.", "no_account");
@@ -469,6 +470,8 @@ reply engine::outcome_screen(const reply& done, const action_result& result) con
       return end(fmt::format("Application {} has been withdrawn.", done.value), "withdrawn");
     case k::cannot_withdraw:
       return end("This application can no longer be withdrawn.", "withdraw_refused");
+    case k::busy:
+      return end("The service is busy. Please try again in a few minutes.", "busy");
     case k::failed:
       break;
   }

@@ -55,6 +55,7 @@ struct action_result {
     submitted, already_applied, conflict, closed, filled,      // apply
     incomplete_profile,                                        // apply
     withdrawn, cannot_withdraw,                                // withdraw
+    busy,                                                      // a gateway-wide limit
     failed,                                                    // anything
   } result = kind::failed;
   domain::application app;  ///< apply: the new, existing or conflicting application
@@ -64,6 +65,7 @@ struct action_result {
 struct engine_options {
   std::string shortcode = "22262";
   int resets_per_hour = 3;
+  int credentials_per_day = 10;
   std::vector<std::string> counties;  ///< the 47 counties, for the profile's county list
 };
 

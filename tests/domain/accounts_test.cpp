@@ -96,7 +96,7 @@ TEST_CASE("resets are limited per hour and the applicant is told once per window
   auto sent = f.store.s.outbox.size();
   CHECK(f.service.check_reset(f.phone, channel::sms) == account_service::reset_result::limited);
   CHECK(f.store.s.outbox.size() == sent + 1);
-  CHECK(f.last_body().find("in the last hour") != std::string::npos);
+  CHECK(f.last_body().find("limit of new passwords") != std::string::npos);
   // Again within the window: refused, and nothing more is sent.
   for (int i = 0; i < 5; ++i)
     CHECK(f.service.check_reset(f.phone, channel::sms) == account_service::reset_result::limited);
@@ -160,7 +160,7 @@ TEST_CASE("every account SMS fits one GSM-7 segment at its longest") {
   const std::string password(32, 'W');  // longer than any generated password
   for (const auto& text : {credentials_text(username, password, false),
                            credentials_text(username, password, true),
-                           already_registered_text("22262"), reset_limited_text(1000),
+                           already_registered_text("22262"), reset_limited_text(1000, 1000),
                            no_account_text("22262")}) {
     CAPTURE(text);
     auto len = measure_sms(text);
@@ -209,4 +209,40 @@ TEST_CASE("help and the keyword replies fit one GSM-7 segment") {
   f.service.reply_help(f.phone, "L1");
   CHECK(f.last_body().find("REGISTER") != std::string::npos);
   CHECK(f.last_body().find("PASSWORD") != std::string::npos);
+}
+
+TEST_CASE("credential SMS per number per day, resets and creation together") {
+  fake_account_store store;
+  manual_clock clock;
+  fake_hasher hasher;
+  seeded_random random{7};
+  account_limits limits;
+  limits.password_resets_per_hour = 100;
+  limits.credential_sms_per_day = 3;
+  account_service service{store, clock, limits, "22262"};
+  auto phone = parse_msisdn("0712345678").value();
+  service.create(phone, make_credentials(random, hasher), channel::ussd);  // 1
+  for (int i = 0; i < 2; ++i) CHECK(service.reset(phone, make_credentials(random, hasher), channel::ussd) ==
+                                    account_service::reset_result::done);  // 2, 3
+  CHECK(service.check_reset(phone, channel::ussd) == account_service::reset_result::limited);
+  clock.advance(24 * 3'600'000 + 1);
+  CHECK(service.check_reset(phone, channel::ussd) == account_service::reset_result::done);
+}
+
+TEST_CASE("the gateway-wide ceiling refuses new credentials for a minute") {
+  fake_account_store store;
+  manual_clock clock;
+  fake_hasher hasher;
+  seeded_random random{9};
+  account_limits limits;
+  limits.credential_sms_per_minute = 2;
+  account_service service{store, clock, limits, "22262"};
+  auto phone_n = [](int i) { return parse_msisdn("07120000" + std::to_string(10 + i)).value(); };
+  CHECK(service.create(phone_n(1), make_credentials(random, hasher), channel::sms) == account_service::create_result::created);
+  CHECK(service.create(phone_n(2), make_credentials(random, hasher), channel::sms) == account_service::create_result::created);
+  CHECK(service.create(phone_n(3), make_credentials(random, hasher), channel::sms) == account_service::create_result::busy);
+  CHECK_FALSE(store.find_account(phone_n(3).digits()));
+  CHECK(store.s.outbox.size() == 2);
+  clock.advance(60'001);
+  CHECK(service.create(phone_n(3), make_credentials(random, hasher), channel::sms) == account_service::create_result::created);
 }

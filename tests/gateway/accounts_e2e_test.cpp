@@ -141,7 +141,7 @@ TEST_CASE("SMS keywords: REGISTER, duplicate delivery, PASSWORD, limit told once
   t.nth_sms(4);
   // Over the limit of 2 an hour: told once, then silence.
   t.sms("m5", "254722000001", "Password", "L5");
-  CHECK(t.nth_sms(5).message.find("in the last hour") != std::string::npos);
+  CHECK(t.nth_sms(5).message.find("limit of new passwords (2 an hour, 10 a day)") != std::string::npos);
   t.sms("m6", "254722000001", "PASSWORD", "L6");
   t.sms("m7", "254722000001", "help me", "L7");
   auto help = t.nth_sms(6);

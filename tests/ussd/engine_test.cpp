@@ -99,7 +99,7 @@ TEST_CASE("reset password: an existing account") {
   }
   SUBCASE("over the hourly limit") {
     play(eng, member, {{"", "Reset password", false}, {"4", "Confirm", false},
-                       {"1", "3 new passwords in the last hour", true}},
+                       {"1", "limit of new passwords (3 an hour, 10 a day)", true}},
          action_result::kind::reset_limited);
   }
   SUBCASE("a failure inside is an apology, not an error") {

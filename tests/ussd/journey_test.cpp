@@ -87,7 +87,7 @@ struct line {
   std::string value = {};
 };
 
-const engine eng{engine_options{"22262", 3, county_names()}};
+const engine eng{engine_options{"22262", 3, 10, county_names()}};
 
 void play(const session_facts& facts, const std::vector<line>& transcript,
           action_result result = {}) {
