@@ -129,6 +129,8 @@ key_spec list_key(std::string section, std::string name, list_ref ref) {
 const std::vector<key_spec>& schema() {
   static const std::vector<key_spec> keys = {
       string_key("server", "listen", [](config& c) -> std::string& { return c.server.listen; }),
+      list_key("server", "trusted_proxies",
+               [](config& c) -> std::vector<std::string>& { return c.server.trusted_proxies; }),
       int_key("server", "threads", [](config& c) -> int& { return c.server.threads; }, 1, 256),
       int_key("server", "max_connections",
               [](config& c) -> int& { return c.server.max_connections; }, 1, 1'000'000),
@@ -158,15 +160,20 @@ const std::vector<key_spec>& schema() {
       string_key("provider", "username",
                  [](config& c) -> std::string& { return c.provider.username; }),
       string_key("provider", "api_key", [](config& c) -> std::string& { return c.provider.api_key; }),
+      string_key("provider", "api_key_file",
+                 [](config& c) -> std::string& { return c.provider.api_key_file; }),
       duration_key("provider", "connect_timeout",
                    [](config& c) -> std::chrono::milliseconds& { return c.provider.connect_timeout; }),
       duration_key("provider", "timeout",
                    [](config& c) -> std::chrono::milliseconds& { return c.provider.timeout; }),
       string_key("provider", "log_file", [](config& c) -> std::string& { return c.provider.log_file; }),
       string_key("callbacks", "secret", [](config& c) -> std::string& { return c.callbacks.secret; }),
+      string_key("callbacks", "secret_file",
+                 [](config& c) -> std::string& { return c.callbacks.secret_file; }),
       list_key("callbacks", "allow_from",
                [](config& c) -> std::vector<std::string>& { return c.callbacks.allow_from; }),
       string_key("admin", "token", [](config& c) -> std::string& { return c.admin.token; }),
+      string_key("admin", "token_file", [](config& c) -> std::string& { return c.admin.token_file; }),
       list_key("ussd", "service_codes",
                [](config& c) -> std::vector<std::string>& { return c.ussd.service_codes; }),
       int_key("limits", "password_resets_per_hour",
@@ -283,6 +290,8 @@ void validate(config& c) {
     if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
       fail("provider.base_url", "expected an http:// or https:// URL");
   }
+  for (const auto& cidr : c.server.trusted_proxies)
+    if (!parse_cidr(cidr)) fail("server.trusted_proxies", fmt::format("not a CIDR: \"{}\"", cidr));
   for (const auto& cidr : c.callbacks.allow_from)
     if (!parse_cidr(cidr)) fail("callbacks.allow_from", fmt::format("not a CIDR: \"{}\"", cidr));
   for (const auto& code : c.ussd.service_codes)
@@ -318,10 +327,29 @@ std::vector<std::string> known_keys() {
   return out;
 }
 
+namespace {
+
+// A secret given as a file: its first line, without the line end. Setting both the value and
+// the file is refused, so nobody wonders which one is used.
+void read_secret_file(const std::string& key, const std::string& file, std::string& value) {
+  if (file.empty()) return;
+  if (!value.empty()) fail(key + "_file", fmt::format("{} is set too; set one of them", key));
+  std::ifstream in(file);
+  if (!in) fail(key + "_file", fmt::format("cannot read \"{}\"", file));
+  std::getline(in, value);
+  while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+  if (value.empty()) fail(key + "_file", fmt::format("\"{}\" is empty", file));
+}
+
+}  // namespace
+
 config load_from_text(const std::string& toml_text, const std::vector<std::string>& environment) {
   config c;
   apply_toml(toml_text, c);
   apply_environment(environment, c);
+  read_secret_file("provider.api_key", c.provider.api_key_file, c.provider.api_key);
+  read_secret_file("admin.token", c.admin.token_file, c.admin.token);
+  read_secret_file("callbacks.secret", c.callbacks.secret_file, c.callbacks.secret);
   validate(c);
   return c;
 }

@@ -20,6 +20,8 @@ public:
 /// [server]: the HTTP edge.
 struct server_config {
   std::string listen = "127.0.0.1:8080";  ///< host:port as written
+  /// Reverse proxies whose X-Forwarded-For is believed (CIDRs); empty believes none.
+  std::vector<std::string> trusted_proxies;
   std::string host = "127.0.0.1";         ///< parsed from listen
   std::uint16_t port = 8080;              ///< parsed from listen; 0 picks a free port
   int threads = 0;                        ///< I/O threads; unset (0) means the number of cores
@@ -52,6 +54,7 @@ struct provider_config {
   std::string base_url = "https://api.africastalking.com";
   std::string username;
   std::string api_key;  ///< secret: never logged
+  std::string api_key_file;  ///< read api_key from this file instead (its first line)
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds timeout{15'000};  ///< a whole send, connection included
   std::string log_file;  ///< log provider only: every SMS in full, for demos; empty: none
@@ -60,12 +63,14 @@ struct provider_config {
 /// [callbacks]: who may call /callbacks/*.
 struct callbacks_config {
   std::string secret;                   ///< when set, ?key=<secret> is required; never logged
+  std::string secret_file;              ///< read secret from this file instead
   std::vector<std::string> allow_from;  ///< CIDRs; empty allows any address
 };
 
 /// [admin]: the portal and operator API.
 struct admin_config {
   std::string token;  ///< bearer token for /api/v1; empty disables the API (404)
+  std::string token_file;  ///< read token from this file instead
 };
 
 /// [ussd]: the menus.
@@ -104,8 +109,8 @@ struct config {
 };
 
 /// Reads `toml_text` (may be empty), applies overrides from `environment` (entries of the
-/// form NAME=VALUE, as in `environ`) and validates. Throws config_error. Does not touch the
-/// file system.
+/// form NAME=VALUE, as in `environ`), reads secrets given as files (`*_file` keys) and
+/// validates. Throws config_error.
 config load_from_text(const std::string& toml_text, const std::vector<std::string>& environment);
 
 /// Reads the file at `path` (empty path: defaults only), applies the process environment,

@@ -245,6 +245,7 @@ void app::start() {
   o.max_connections = s.cfg.server.max_connections;
   o.callback_secret = s.cfg.callbacks.secret;
   for (const auto& text : s.cfg.callbacks.allow_from) o.allow_from.push_back(*config::parse_cidr(text));
+  for (const auto& text : s.cfg.server.trusted_proxies) o.trusted_proxies.push_back(*config::parse_cidr(text));
   o.admin_token = s.cfg.admin.token;
   o.observe = [&s](const std::string& route, int status, double seconds) {
     s.metrics.http_requests.child({route, std::to_string(status)}).inc();
@@ -253,6 +254,15 @@ void app::start() {
   o.on_failure = [&s](const std::exception& e) {
     if (dynamic_cast<const SQLite::Exception*>(&e)) s.metrics.database_errors.inc();
   };
+  if (s.cfg.callbacks.secret.empty() && s.cfg.callbacks.allow_from.empty()) {
+    // Anyone who can reach /callbacks/* can then pretend to be any phone.
+    if (s.cfg.provider.kind == "log")
+      spdlog::warn("callbacks are open to anyone (no callbacks.secret, no callbacks.allow_from): "
+                   "fine for this demo, never in production");
+    else
+      spdlog::error("SECURITY: callbacks are open to anyone who can reach this address: set "
+                    "callbacks.secret (and callbacks.allow_from) before going live");
+  }
   s.server = std::make_unique<http_server>(s.ioc, s.routes, o);
   s.server->start();
   s.sender->start();

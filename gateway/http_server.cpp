@@ -60,6 +60,31 @@ std::string media_type(std::string_view header) {
 
 bool has_body_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH"; }
 
+bool in_any(const std::vector<config::cidr>& ranges, std::string_view ip) {
+  for (const auto& c : ranges)
+    if (c.contains(ip)) return true;
+  return false;
+}
+
+// The client behind trusted proxies: X-Forwarded-For read from the right, each hop believed
+// only while the address that reported it is a trusted proxy. A forged left part is ignored.
+std::string client_address(const std::string& peer, std::string_view forwarded,
+                           const std::vector<config::cidr>& trusted) {
+  if (trusted.empty() || forwarded.empty() || !in_any(trusted, peer)) return peer;
+  std::string client = peer;
+  while (!forwarded.empty()) {
+    auto comma = forwarded.rfind(',');
+    auto hop = comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
+    forwarded = comma == std::string_view::npos ? std::string_view() : forwarded.substr(0, comma);
+    while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+    while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+    if (!config::parse_ip(hop)) break;
+    client = std::string(hop);
+    if (!in_any(trusted, client)) break;
+  }
+  return client;
+}
+
 }  // namespace
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
@@ -257,8 +282,12 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     auto started = std::chrono::steady_clock::now();
     http_request req;
     req.request_id = make_request_id();
-    req.remote_address = peer;
     const auto& head = parser.get();
+    {
+      auto it = head.find("X-Forwarded-For");
+      req.remote_address = client_address(
+          peer, it == head.end() ? std::string_view() : std::string_view(it->value()), opts.trusted_proxies);
+    }
     req.method = std::string(head.method_string());
     req.target = std::string(head.target());
 
@@ -336,7 +365,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       req.authorization = std::string(it->value());
     if (r.options.who == guard::callback) {
       bool allowed = opts.allow_from.empty();
-      for (const auto& c : opts.allow_from) allowed = allowed || c.contains(peer);
+      for (const auto& c : opts.allow_from) allowed = allowed || c.contains(req.remote_address);
       bool key_ok = opts.callback_secret.empty() ||
                     constant_time_equal(req.query_value("key"), opts.callback_secret);
       if (!allowed || !key_ok) {

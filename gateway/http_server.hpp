@@ -30,6 +30,9 @@ struct server_options {
   std::size_t header_limit = 8 * 1024;    ///< larger headers get 431
   std::string callback_secret;            ///< ?key= for guard::callback routes; empty: off
   std::vector<config::cidr> allow_from;   ///< peers allowed on guard::callback routes; empty: any
+  /// Reverse proxies whose X-Forwarded-For is believed; the client is then the address the
+  /// nearest untrusted hop reported. Empty: the TCP peer is the client.
+  std::vector<config::cidr> trusted_proxies;
   std::string admin_token;                ///< bearer token for guard::admin routes; empty: 404
   /// Called once per answered request (route pattern or "-", status, seconds), for metrics.
   std::function<void(const std::string&, int, double)> observe;

@@ -172,3 +172,34 @@ TEST_CASE("load creates the database folder and refuses one it cannot create") {
   CHECK_THROWS_AS(cp2::config::load((base / "missing.toml").string()), config_error);
   fs::remove_all(base);
 }
+
+TEST_CASE("secrets can come from files; both a value and a file is refused") {
+  namespace fs = std::filesystem;
+  auto base = fs::temp_directory_path() / ("cp2-secret-test-" + std::to_string(::getpid()));
+  fs::create_directories(base);
+  {
+    std::ofstream(base / "key") << "from-file-key\n";
+    std::ofstream(base / "token") << "from-file-token\r\n";
+    std::ofstream(base / "empty") << "";
+  }
+  auto c = load_from_text("", {"CP2_PROVIDER_API_KEY_FILE=" + (base / "key").string(),
+                               "CP2_ADMIN_TOKEN_FILE=" + (base / "token").string()});
+  CHECK(c.provider.api_key == "from-file-key");
+  CHECK(c.admin.token == "from-file-token");
+  CHECK(load_error("", {"CP2_ADMIN_TOKEN=x", "CP2_ADMIN_TOKEN_FILE=" + (base / "token").string()})
+            .rfind("admin.token_file: admin.token is set too", 0) == 0);
+  CHECK(load_error("", {"CP2_CALLBACKS_SECRET_FILE=" + (base / "missing").string()})
+            .rfind("callbacks.secret_file: cannot read", 0) == 0);
+  CHECK(load_error("", {"CP2_CALLBACKS_SECRET_FILE=" + (base / "empty").string()})
+            .rfind("callbacks.secret_file:", 0) == 0);
+  fs::remove_all(base);
+}
+
+TEST_CASE("a malformed table header is a parse error, not an abort") {
+  // Found by fuzz/config_fuzz: toml++ 3.3.0 asserts on these when built without NDEBUG
+  // (marzer/tomlplusplus pull 301); the library we link must report them as errors.
+  for (const char* toml : {"server = 1\n[%og]\nlevel = \"debug\"\n", "[[[1]]]\n", "[[=\n"}) {
+    CAPTURE(toml);
+    CHECK(load_error(toml).rfind("line ", 0) == 0);
+  }
+}

@@ -210,3 +210,43 @@ TEST_CASE("graceful shutdown lets a request in flight finish, closes idle ones, 
   CHECK(gw.stop() == 0);
   CHECK(request("GET", port, "/healthz", "", {}, 1000).status == 0);
 }
+
+TEST_CASE("X-Forwarded-For is believed only from trusted proxies, and only their hops") {
+  scratch_dir dir;
+  SUBCASE("no trusted proxies: the header is ignored") {
+    test_gateway gw(test_config(dir, {"CP2_CALLBACKS_ALLOW_FROM=196.201.214.0/24"}), probe_routes);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                  {form, "X-Forwarded-For: 196.201.214.5"}).status == 403);
+  }
+  SUBCASE("loopback is a trusted proxy: the client it reports is checked") {
+    test_gateway gw(test_config(dir, {"CP2_CALLBACKS_ALLOW_FROM=196.201.214.0/24",
+                                      "CP2_SERVER_TRUSTED_PROXIES=127.0.0.0/8"}),
+                    probe_routes);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                  {form, "X-Forwarded-For: 196.201.214.5"}).status == 200);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                  {form, "X-Forwarded-For: 10.9.9.9"}).status == 403);
+    // A client forging an allowed address on the left is judged by the hop the proxy saw.
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                  {form, "X-Forwarded-For: 196.201.214.5, 10.9.9.9"}).status == 403);
+    CHECK(request("POST", gw.port(), "/callbacks/probe", "x=1",
+                  {form, "X-Forwarded-For: not-an-address"}).status == 403);
+  }
+}
+
+TEST_CASE("a very long USSD text within the body limit is answered, not crashed on") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir));
+  std::string text;
+  while (text.size() < 16000) text += "1*0*";
+  text += "1";
+  auto r = post_form(gw.port(), "/callbacks/ussd",
+                     "sessionId=long&serviceCode=x&phoneNumber=0712000071&text=" + form_escape(text));
+  CHECK(r.status == 413);  // over 16 KiB once encoded
+  std::string shorter;
+  while (shorter.size() < 5000) shorter += "1*0*";
+  shorter += "1";
+  r = post_form(gw.port(), "/callbacks/ussd", "sessionId=long2&serviceCode=x&phoneNumber=0712000071&text=" + shorter);
+  CHECK(r.status == 200);
+  CHECK(r.body.find("Create a CP2 account") != std::string::npos);
+}
