@@ -54,9 +54,11 @@ void copy_pages(SQLite::Database& dest, SQLite::Database& src, std::chrono::mill
   }
 }
 
-std::string count_rows(SQLite::Database& db, const char* table) {
+// `count_sql` is a constant "SELECT count(*) FROM <table>": table names cannot be bound, and
+// no SQL here is ever built from a value.
+std::string count_rows(SQLite::Database& db, const char* table, const char* count_sql) {
   if (!db.tableExists(table)) return "-";
-  return std::to_string(db.execAndGet(fmt::format("SELECT count(*) FROM {}", table)).getInt64());
+  return std::to_string(db.execAndGet(count_sql).getInt64());
 }
 
 // A renamed file survives a power cut only once its folder is on disk too.
@@ -99,9 +101,9 @@ int backup_command(const config::config& cfg, const std::string& file) {
       copy_pages(dest, src, std::max(cfg.db.busy_timeout, std::chrono::milliseconds(1000)));
       integrity = dest.execAndGet("PRAGMA integrity_check").getString();
       if (integrity != "ok") throw backup_error("the copy fails PRAGMA integrity_check: " + integrity);
-      accounts = count_rows(dest, "accounts");
-      applications = count_rows(dest, "applications");
-      outbox = count_rows(dest, "outbox");
+      accounts = count_rows(dest, "accounts", "SELECT count(*) FROM accounts");
+      applications = count_rows(dest, "applications", "SELECT count(*) FROM applications");
+      outbox = count_rows(dest, "outbox", "SELECT count(*) FROM outbox");
       // The copy carries the source's WAL mode; one file at rest is easier to move and keep.
       // The gateway turns WAL back on when it opens a restored copy.
       dest.exec("PRAGMA journal_mode = DELETE");

@@ -10,6 +10,7 @@
 #include "gateway/simulate.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
     if (sim.count("--phone")) options.phone = sim["--phone"];
     if (sim.count("--service-code")) options.service_code = sim["--service-code"];
     if (sim.count("--inputs")) options.inputs = cp2::gateway::split_inputs(sim["--inputs"]);
+    options.echo = !::isatty(STDIN_FILENO);
     return cp2::gateway::simulate_command(options, std::cin, std::cout);
   }
 

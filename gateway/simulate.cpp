@@ -247,6 +247,7 @@ int simulate_command(const simulate_options& options, std::istream& in, std::ost
         return 0;
       }
       input = trim(line);
+      if (options.echo) out << input << "\n";
       if (input == "q") {
         out << "(quit; nothing sent)\n";
         return 0;

@@ -24,6 +24,9 @@ struct simulate_options {
   /// When set, these inputs are played in order instead of reading the terminal; the session
   /// stops after the last one (or at END).
   std::optional<std::vector<std::string>> inputs;
+  /// Print each reply read from `in` after the prompt, as a terminal would have shown it while
+  /// typing: for input piped from a file.
+  bool echo = false;
   long timeout_ms = 15'000;  ///< the aggregator waits about 15 s for an answer (SPEC §3.4)
 };
 

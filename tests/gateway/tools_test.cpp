@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <sstream>
@@ -122,9 +123,12 @@ TEST_CASE("simulate reads replies from the terminal; q quits and EOF ends withou
   CHECK(empty.code == 0);
   CHECK(contains(empty.out, "Invalid choice."));
 
-  auto typed = t.simulate(t.options("0712000102", std::nullopt), "  1 \r\n1\n");
+  auto echoed = t.options("0712000102", std::nullopt);
+  echoed.echo = true;
+  auto typed = t.simulate(echoed, "  1 \r\n1\n");
   CHECK(typed.code == 0);
-  CHECK(contains(typed.out, "being created"));
+  CHECK(contains(typed.out, "> 1\n"));
+  CHECK(contains(typed.out, "Your CP2 account is being"));
 }
 
 TEST_CASE("simulate fails in one clear line: closed port, wrong key, bad phone, no URL") {
@@ -184,12 +188,16 @@ TEST_CASE("backup copies the live database consistently and never overwrites") {
 
   // Writes go on while the backup runs.
   std::atomic<bool> stop{false};
+  std::atomic<int> created{0};
   std::thread writer([&] {
-    for (int i = 0; i < 40 && !stop; ++i)
-      request("POST", t.gw.port(), "/api/v1/accounts",
-              R"({"phone":"07130001)" + std::to_string(10 + i) + R"("})",
-              {"Authorization: Bearer " + token, "Content-Type: application/json"});
+    for (int i = 0; i < 80 && !stop; ++i)
+      if (request("POST", t.gw.port(), "/api/v1/accounts",
+                  R"({"phone":"07130001)" + std::to_string(10 + i) + R"("})",
+                  {"Authorization: Bearer " + token, "Content-Type: application/json"})
+              .status == 201)
+        ++created;
   });
+  while (created < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   int code = cp2::gateway::backup_command(t.cfg, copy);
   stop = true;
   writer.join();
@@ -204,6 +212,7 @@ TEST_CASE("backup copies the live database consistently and never overwrites") {
     CHECK(db.execAndGet("SELECT count(*) FROM accounts WHERE phone = '254712000104'").getInt() == 1);
     // Each account's credentials SMS was written with it: a consistent copy has as many
     // outbox rows as accounts.
+    CHECK(db.execAndGet("SELECT count(*) FROM accounts").getInt() >= 4);
     CHECK(db.execAndGet("SELECT count(*) FROM accounts").getInt() ==
           db.execAndGet("SELECT count(*) FROM outbox").getInt());
   }
@@ -223,12 +232,18 @@ TEST_CASE("backup copies the live database consistently and never overwrites") {
   CHECK(!std::filesystem::exists(t.dir.path / "nope.db"));
 }
 
-TEST_CASE("backup of a stopped gateway's database, after its WAL files are gone") {
-  tools t;
-  t.create_account("0712000105");
-  t.gw.stop();
-  const std::string copy = (t.dir.path / "after.db").string();
-  REQUIRE(cp2::gateway::backup_command(t.cfg, copy) == 0);
+TEST_CASE("backup of a stopped gateway's database, its WAL files gone") {
+  scratch_dir dir;
+  auto cfg = test_config(dir, {"CP2_ADMIN_TOKEN=" + token});
+  {
+    test_gateway gw(cfg);
+    REQUIRE(request("POST", gw.port(), "/api/v1/accounts", R"({"phone":"0712000105"})",
+                    {"Authorization: Bearer " + token, "Content-Type: application/json"})
+                .status == 201);
+  }
+  REQUIRE(!std::filesystem::exists(cfg.db.path + "-wal"));
+  const std::string copy = (dir.path / "after.db").string();
+  REQUIRE(cp2::gateway::backup_command(cfg, copy) == 0);
   SQLite::Database db(copy, SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT count(*) FROM accounts").getInt() == 1);
 }
