@@ -155,7 +155,7 @@ std::vector<application_listing> sqlite_application_store::list_all(const applic
       "WHERE a.ref > ?";
   std::vector<std::string> args = {f.after};
   const std::pair<const char*, const std::string*> filters[] = {
-      {"a.vacancy = ?", &f.vacancy}, {"a.status = ?", &f.status},
+      {"a.vacancy = ? COLLATE NOCASE", &f.vacancy}, {"a.status = ?", &f.status},
       {"v.county = ? COLLATE NOCASE", &f.county}, {"a.exam = ? COLLATE NOCASE", &f.exam},
       {"a.activity = ? COLLATE NOCASE", &f.activity}};
   for (const auto& [clause, value] : filters) {

@@ -7,9 +7,22 @@
 
 namespace cp2::db {
 
-int sqlite_outbox_store::recover_sending(domain::unix_ms now) {
-  SQLite::Statement q(db_, "UPDATE outbox SET state = 'queued', updated_at = ? WHERE state = 'sending'");
+int sqlite_outbox_store::recover_sending(domain::unix_ms now, domain::unix_ms older_than) {
+  SQLite::Statement q(db_,
+                      "UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? "
+                      "WHERE state = 'sending' AND updated_at < ?");
   q.bind(1, static_cast<std::int64_t>(now));
+  q.bind(2, static_cast<std::int64_t>(now));
+  q.bind(3, static_cast<std::int64_t>(older_than));
+  return q.exec();
+}
+
+int sqlite_outbox_store::retry_now(domain::unix_ms now) {
+  SQLite::Statement q(db_,
+                      "UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND attempts > 0 "
+                      "AND next_attempt_at > ?");
+  q.bind(1, static_cast<std::int64_t>(now));
+  q.bind(2, static_cast<std::int64_t>(now));
   return q.exec();
 }
 

@@ -14,7 +14,8 @@ public:
   /// Uses `db`, which must outlive the store and be migrated.
   explicit sqlite_outbox_store(SQLite::Database& db) : db_(db) {}
 
-  int recover_sending(domain::unix_ms now) override;
+  int recover_sending(domain::unix_ms now, domain::unix_ms older_than) override;
+  int retry_now(domain::unix_ms now) override;
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override;
   void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
                      domain::unix_ms now) override;

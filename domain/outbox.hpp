@@ -39,8 +39,12 @@ enum class report_result {
 class outbox_store {
 public:
   virtual ~outbox_store() = default;
-  /// Rows left 'sending' by a process that died go back to 'queued'; returns how many.
-  virtual int recover_sending(unix_ms now) = 0;
+  /// Rows 'sending' since before `older_than` go back to 'queued': at start (every such row
+  /// was left by a process that died) and while running (a row whose outcome could not be
+  /// recorded); returns how many.
+  virtual int recover_sending(unix_ms now, unix_ms older_than) = 0;
+  /// Queued rows that already failed once are due now: the provider works again.
+  virtual int retry_now(unix_ms now) = 0;
   /// Marks up to `limit` due rows 'sending' and returns them, oldest first. A row is due when
   /// it is queued, its next attempt time has come, and no older row to the same phone is
   /// still queued or sending.

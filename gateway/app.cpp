@@ -170,16 +170,24 @@ struct app::impl {
       co_return text_response(200, "ok");
     });
     routes.add("GET", "/readyz", [this](http_request&) -> asio::awaitable<http_response> {
-      bool ready = co_await sms::run_on(db_pool, [this] {
+      // Ready means able to take writes (the write lock, released at once) and delivering SMS.
+      bool writable = co_await sms::run_on(db_pool, [this] {
         try {
-          db->execAndGet("SELECT count(*) FROM accounts").getInt();
+          db->exec("BEGIN IMMEDIATE");
+          db->exec("ROLLBACK");
           return true;
         } catch (const std::exception& e) {
-          spdlog::warn("readyz: database not usable: {}", e.what());
+          spdlog::warn("readyz: database cannot take writes: {}", e.what());
+          try {
+            db->exec("ROLLBACK");
+          } catch (const std::exception&) {
+          }
           return false;
         }
       });
-      co_return ready ? text_response(200, "ready") : text_response(503, "database not usable");
+      if (!writable) co_return text_response(503, "database cannot take writes");
+      if (sender && !sender->healthy()) co_return text_response(503, "SMS delivery loop failing");
+      co_return text_response(200, "ready");
     });
   }
 };

@@ -47,9 +47,10 @@ struct catalog_holder::impl : std::enable_shared_from_this<impl> {
       std::lock_guard lock(mu);
       current = std::move(c);
     }
-    // Rebuild when the next vacancy opens or closes, and at least hourly.
+    // Rebuild when the next vacancy opens or closes, and at least every minute, so that an
+    // import made by the command line and approvals changed elsewhere show soon.
     auto wait = std::chrono::milliseconds(std::min<domain::unix_ms>(
-        next ? std::max<domain::unix_ms>(*next - built, 0) + 1 : 3'600'000, 3'600'000));
+        next ? std::max<domain::unix_ms>(*next - built, 0) + 1 : 60'000, 60'000));
     asio::post(ioc, [self = shared_from_this(), wait] {
       if (self->stopped) return;
       self->timer.expires_after(wait);

@@ -41,8 +41,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   // Only touched on the strand.
   int in_flight = 0;
   bool stopping = false;
-  bool loop_done = false;
+  std::atomic<bool> loop_done{false};  // read by healthy() from other threads
   bool woken = false;  // a wake-up came while the loop was not waiting
+  bool last_error_logged = false;
+  bool failing = false;  // sends have failed since the last acceptance
+  std::atomic<bool> healthy{true};  // the last database step of the loop worked
+  std::chrono::steady_clock::time_point next_stale_check = std::chrono::steady_clock::now();
+  // Longer than any send can take (the provider timeout is 15 s by default).
+  static constexpr domain::unix_ms stale_after_ms = 120'000;
   std::function<void()> on_stopped;
   std::set<send_failure> alarmed;  // alarms already logged since the last acceptance
   double tokens = 0;
@@ -64,38 +70,71 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    int recovered = co_await run_on(db_pool, [this] { return store.recover_sending(clock.now()); });
+    // At start every 'sending' row was left by a process that died.
+    int recovered = co_await run_on(db_pool, [this] {
+      auto now = clock.now();
+      return store.recover_sending(now, now + 1);
+    });
     if (recovered > 0) spdlog::warn("outbox: {} messages left sending by the last run are queued again", recovered);
     while (!stopping) {
-      refill();
-      int room = opts.max_in_flight - in_flight;
-      int budget = std::min(room, static_cast<int>(tokens));
-      std::size_t claimed = 0;
-      if (budget > 0) {
-        auto now = clock.now();
-        auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
-        claimed = rows.size();
-        for (auto& row : rows) dispatch(std::move(row));
-        tokens -= static_cast<double>(claimed);
-        if (claimed == static_cast<std::size_t>(budget) && !stopping) continue;
+      bool failed = false;
+      try {
+        co_await run_once();
+        last_error_logged = false;
+      } catch (const std::exception& e) {
+        // A database error must not stop delivery for good: log once, wait, try again.
+        failed = true;
+        healthy = false;
+        if (!std::exchange(last_error_logged, true))
+          spdlog::error("outbox: delivery loop failed, retrying every second: {}", e.what());
       }
-      std::chrono::milliseconds wait = opts.idle_poll;
-      if (budget <= 0) {
-        // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
-        wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
-      } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
-        auto until = *next - clock.now();
-        // Due now but not claimed means blocked behind an older message to the same phone:
-        // its completion will wake us.
-        if (until > 0) wait = std::min(wait, std::chrono::milliseconds(until));
+      if (failed) {  // co_await is not allowed inside a handler
+        wake.expires_after(std::chrono::seconds(1));
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      if (std::exchange(woken, false)) continue;
-      wake.expires_after(wait);
-      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      woken = false;
     }
     loop_done = true;
     maybe_finish_stop();
+  }
+
+  // One pass: claim and dispatch what is due, then sleep until there may be more.
+  asio::awaitable<void> run_once() {
+    refill();
+    int room = opts.max_in_flight - in_flight;
+    int budget = std::min(room, static_cast<int>(tokens));
+    if (budget > 0) {
+      auto now = clock.now();
+      auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
+      healthy = true;
+      std::size_t claimed = rows.size();
+      for (auto& row : rows) dispatch(std::move(row));
+      tokens -= static_cast<double>(claimed);
+      if (claimed == static_cast<std::size_t>(budget)) co_return;
+    }
+    if (std::chrono::steady_clock::now() >= next_stale_check) {
+      // A row whose outcome could not be recorded stays 'sending'; after stale_after it goes
+      // back to the queue instead of blocking its phone's later messages until a restart.
+      next_stale_check = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      auto stale = co_await run_on(db_pool, [this] {
+        auto now = clock.now();
+        return store.recover_sending(now, now - stale_after_ms);
+      });
+      if (stale > 0) spdlog::warn("outbox: {} messages stuck sending are queued again", stale);
+    }
+    std::chrono::milliseconds wait = opts.idle_poll;
+    if (budget <= 0) {
+      // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
+      wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
+    } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
+      auto until = *next - clock.now();
+      // Due now but not claimed means blocked behind an older message to the same phone:
+      // its completion will wake us.
+      if (until > 0) wait = std::min(wait, std::chrono::milliseconds(until));
+    }
+    if (std::exchange(woken, false)) co_return;
+    wake.expires_after(wait);
+    co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    woken = false;
   }
 
   void dispatch(domain::outbox_row row) {
@@ -133,9 +172,16 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       ++counters.accepted;
       if (opts.on_outcome) opts.on_outcome(o, "accepted");
       co_await run_on(db_pool, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
+      if (std::exchange(failing, false)) {
+        // The provider works again: what waits for a retry goes now, at the throttle's pace.
+        int pulled = co_await run_on(db_pool, [&] { return store.retry_now(now); });
+        if (pulled > 0) spdlog::info("outbox: provider answering again; {} waiting messages retried now", pulled);
+      }
       co_return;
     }
-    std::string reason = fmt::format("{}: {}", to_string(o.failure), o.detail);
+    failing = true;
+    std::string name(to_string(o.failure));
+    std::string reason = o.detail.rfind(name, 0) == 0 ? o.detail : fmt::format("{}: {}", name, o.detail);
     if (o.alarm && alarmed.insert(o.failure).second) {
       ++counters.alarms;
       if (opts.on_alarm) opts.on_alarm();
@@ -212,5 +258,7 @@ void outbox_sender::stop(std::function<void()> done) {
 }
 
 const sender_stats& outbox_sender::stats() const { return impl_->counters; }
+
+bool outbox_sender::healthy() const { return impl_->healthy && !impl_->loop_done; }
 
 }  // namespace cp2::sms

@@ -65,6 +65,8 @@ public:
   void stop(std::function<void()> done);
   /// Counters.
   const sender_stats& stats() const;
+  /// False while the delivery loop cannot reach the database (it keeps trying).
+  bool healthy() const;
 
 private:
   struct impl;

@@ -110,8 +110,10 @@ TEST_CASE("outbox: rows left sending by a crash are recovered and sent again") {
   f.queue("254711111111", "a1");
   auto claimed = f.outbox.claim_due(1000, 10);
   REQUIRE(claimed.size() == 1);
-  // The process dies here. At the next start:
-  CHECK(f.outbox.recover_sending(2000) == 1);
+  // Not yet stale while running:
+  CHECK(f.outbox.recover_sending(2000, 500) == 0);
+  // The process dies here. At the next start every 'sending' row is stale:
+  CHECK(f.outbox.recover_sending(2000, 2000) == 1);
   auto again = f.outbox.claim_due(2000, 10);
   REQUIRE(again.size() == 1);
   CHECK(again[0].id == claimed[0].id);
@@ -139,6 +141,17 @@ TEST_CASE("outbox: passwords are redacted once accepted or failed for good") {
   auto third = f.db->execAndGet("SELECT id FROM outbox WHERE phone = '254733333333'").getInt64();
   f.outbox.mark_failed(third, "x", 1000);
   CHECK(f.body_of(third) == "Not a secret");
+}
+
+TEST_CASE("outbox: after an outage, retries are pulled forward") {
+  db_fixture f;
+  f.queue("254711111111", "a");
+  f.queue("254722222222", "b");
+  auto rows = f.outbox.claim_due(1000, 10);
+  f.outbox.mark_retry(rows[0].id, 600'000, "timeout", 1000);
+  f.outbox.mark_retry(rows[1].id, 900'000, "timeout", 1000);
+  CHECK(f.outbox.retry_now(5000) == 2);
+  CHECK(f.outbox.claim_due(5000, 10).size() == 2);
 }
 
 TEST_CASE("outbox: next_due gives the earliest queued attempt") {
