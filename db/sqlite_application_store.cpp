@@ -7,6 +7,27 @@
 #include <SQLiteCpp/Statement.h>
 
 namespace cp2::db {
+namespace {
+
+// The first ten columns of every application query: a.ref, a.phone, a.vacancy, a.status,
+// a.created_at, a.exam, a.activity, v.role, v.station, v.closes_at.
+domain::application read_application(SQLite::Statement& q) {
+  domain::application a;
+  a.ref = q.getColumn(0).getString();
+  a.phone = q.getColumn(1).getString();
+  a.vacancy_code = q.getColumn(2).getString();
+  a.status = domain::parse_application_status(q.getColumn(3).getString())
+                 .value_or(domain::application_status::submitted);
+  a.created_at = q.getColumn(4).getInt64();
+  a.exam = q.getColumn(5).getString();
+  a.activity = q.getColumn(6).getString();
+  a.role = q.getColumn(7).getString();
+  a.station = q.getColumn(8).getString();
+  a.closes_at = q.getColumn(9).getInt64();
+  return a;
+}
+
+}  // namespace
 
 void sqlite_application_store::in_transaction(const std::function<void()>& fn) {
   db::in_transaction(db_, fn);
@@ -75,19 +96,7 @@ std::vector<domain::application> sqlite_application_store::query(
   for (std::size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
   std::vector<domain::application> out;
   while (q.executeStep()) {
-    domain::application a;
-    a.ref = q.getColumn(0).getString();
-    a.phone = q.getColumn(1).getString();
-    a.vacancy_code = q.getColumn(2).getString();
-    a.status = domain::parse_application_status(q.getColumn(3).getString())
-                   .value_or(domain::application_status::submitted);
-    a.created_at = q.getColumn(4).getInt64();
-    a.exam = q.getColumn(5).getString();
-    a.activity = q.getColumn(6).getString();
-    a.role = q.getColumn(7).getString();
-    a.station = q.getColumn(8).getString();
-    a.closes_at = q.getColumn(9).getInt64();
-    out.push_back(std::move(a));
+    out.push_back(read_application(q));
   }
   return out;
 }
@@ -171,18 +180,7 @@ std::vector<application_listing> sqlite_application_store::list_all(const applic
   std::vector<application_listing> out;
   while (q.executeStep()) {
     application_listing l;
-    auto& a = l.app;
-    a.ref = q.getColumn(0).getString();
-    a.phone = q.getColumn(1).getString();
-    a.vacancy_code = q.getColumn(2).getString();
-    a.status = domain::parse_application_status(q.getColumn(3).getString())
-                   .value_or(domain::application_status::submitted);
-    a.created_at = q.getColumn(4).getInt64();
-    a.exam = q.getColumn(5).getString();
-    a.activity = q.getColumn(6).getString();
-    a.role = q.getColumn(7).getString();
-    a.station = q.getColumn(8).getString();
-    a.closes_at = q.getColumn(9).getInt64();
+    l.app = read_application(q);
     l.venue = q.getColumn(10).getString();
     l.county = q.getColumn(11).getString();
     l.subcounty = q.getColumn(12).getString();

@@ -65,14 +65,7 @@ std::optional<http_response> read_filter(const http_request& req, db::applicatio
   f.after = req.query_value("cursor");
   if (!f.status.empty() && !domain::parse_application_status(f.status))
     return json_error(400, "status: submitted, withdrawn, approved or rejected");
-  if (auto limit = req.query_value("limit"); !limit.empty()) {
-    int n = 0;
-    auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);
-    if (ec != std::errc{} || p != limit.data() + limit.size() || n < 1 || n > 1000)
-      return json_error(400, "limit: a whole number from 1 to 1000");
-    f.limit = n;
-  }
-  return std::nullopt;
+  return read_limit(req, f.limit);
 }
 
 asio::awaitable<http_response> list_applications(route_services& s, http_request& req) {

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -30,6 +31,17 @@ std::optional<http_response> read_string(const json::object& o, const char* name
   auto* v = o.if_contains(name);
   if (!v || !v->is_string()) return json_error(422, std::string(name) + ": required, a string");
   out = std::string(v->as_string());
+  return std::nullopt;
+}
+
+std::optional<http_response> read_limit(const http_request& req, int& limit) {
+  auto text = req.query_value("limit");
+  if (text.empty()) return std::nullopt;
+  int n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || p != text.data() + text.size() || n < 1 || n > 1000)
+    return json_error(400, "limit: a whole number from 1 to 1000");
+  limit = n;
   return std::nullopt;
 }
 

@@ -22,6 +22,10 @@ std::optional<http_response> read_object(const std::string& body, boost::json::o
 std::optional<http_response> read_string(const boost::json::object& o, const char* name,
                                          std::string& out);
 
+/// The `limit` query parameter of a list (1-1000) into `limit`, left as is when absent;
+/// otherwise the 400 to answer.
+std::optional<http_response> read_limit(const http_request& req, int& limit);
+
 /// `t` (Unix ms) as ISO 8601 in East Africa Time, "2027-01-31T17:00:00+03:00": the zone the
 /// CSV's times without an offset are read in (SPEC 7).
 std::string iso8601_eat(std::int64_t t);

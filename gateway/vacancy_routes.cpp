@@ -82,13 +82,7 @@ asio::awaitable<http_response> list_vacancies(route_services& s, http_request& r
     if (open != "true" && open != "false") co_return json_error(400, "open: true or false");
     f.open = open == "true";
   }
-  if (auto limit = req.query_value("limit"); !limit.empty()) {
-    int n = 0;
-    auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);
-    if (ec != std::errc{} || p != limit.data() + limit.size() || n < 1 || n > 1000)
-      co_return json_error(400, "limit: a whole number from 1 to 1000");
-    f.limit = n;
-  }
+  if (auto bad = read_limit(req, f.limit)) co_return *bad;
   // One more than asked tells whether there is a next page.
   const int wanted = f.limit;
   f.limit = wanted + 1;
