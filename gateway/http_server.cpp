@@ -193,7 +193,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
-      if (stopping) break;
+      // While stopping, a request already sent (bytes waiting) is still served; only a
+      // connection with nothing to read is closed.
+      if (stopping && buffer.size() == 0 && stream.socket().available(ec) == 0) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       // No body limit yet: Beast would refuse a large Content-Length while reading the header,
@@ -476,7 +478,8 @@ void http_server::stop(std::function<void()> done) {
     // Connections waiting for a request are closed now; busy ones close after answering.
     for (auto& c : idle)
       asio::post(c->strand, [c] {
-        if (c->stream && !c->busy) c->stream->cancel();
+        beast::error_code ignored;
+        if (c->stream && !c->busy && c->stream->socket().available(ignored) == 0) c->stream->cancel();
       });
   });
 }

@@ -76,10 +76,47 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       return store.recover_sending(now, now + 1);
     });
     if (recovered > 0) spdlog::warn("outbox: {} messages left sending by the last run are queued again", recovered);
+    // Each pass claims and dispatches what is due, then sleeps until there may be more. A
+    // failing pass (the database) is logged once and retried every second: it never ends the
+    // loop, so delivery resumes when the fault clears.
     while (!stopping) {
       bool failed = false;
+      std::chrono::milliseconds wait = opts.idle_poll;
+      bool more_now = false;
       try {
-        co_await run_once();
+        refill();
+        int room = opts.max_in_flight - in_flight;
+        int budget = std::min(room, static_cast<int>(tokens));
+        if (budget > 0) {
+          auto now = clock.now();
+          auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
+          healthy = true;
+          std::size_t claimed = rows.size();
+          for (auto& row : rows) dispatch(std::move(row));
+          tokens -= static_cast<double>(claimed);
+          more_now = claimed == static_cast<std::size_t>(budget);
+        }
+        if (!more_now && std::chrono::steady_clock::now() >= next_stale_check) {
+          // A row whose outcome could not be recorded stays 'sending'; after stale_after it
+          // goes back to the queue instead of holding back its phone's later messages.
+          next_stale_check = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+          auto stale = co_await run_on(db_pool, [this] {
+            auto now = clock.now();
+            return store.recover_sending(now, now - stale_after_ms);
+          });
+          if (stale > 0) spdlog::warn("outbox: {} messages stuck sending are queued again", stale);
+        }
+        if (!more_now) {
+          if (budget <= 0) {
+            // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
+            wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
+          } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
+            auto until = *next - clock.now();
+            // Due now but not claimed means blocked behind an older message to the same
+            // phone: its completion will wake us.
+            if (until > 0) wait = std::min(wait, std::chrono::milliseconds(until));
+          }
+        }
         last_error_logged = false;
       } catch (const std::exception& e) {
         // A database error must not stop delivery for good: log once, wait, try again.
@@ -88,53 +125,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         if (!std::exchange(last_error_logged, true))
           spdlog::error("outbox: delivery loop failed, retrying every second: {}", e.what());
       }
-      if (failed) {  // co_await is not allowed inside a handler
-        wake.expires_after(std::chrono::seconds(1));
-        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
+      if (failed) wait = std::chrono::seconds(1);  // co_await is not allowed inside a handler
+      else if (more_now || std::exchange(woken, false)) continue;
+      wake.expires_after(wait);
+      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      woken = false;
     }
     loop_done = true;
     maybe_finish_stop();
-  }
-
-  // One pass: claim and dispatch what is due, then sleep until there may be more.
-  asio::awaitable<void> run_once() {
-    refill();
-    int room = opts.max_in_flight - in_flight;
-    int budget = std::min(room, static_cast<int>(tokens));
-    if (budget > 0) {
-      auto now = clock.now();
-      auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
-      healthy = true;
-      std::size_t claimed = rows.size();
-      for (auto& row : rows) dispatch(std::move(row));
-      tokens -= static_cast<double>(claimed);
-      if (claimed == static_cast<std::size_t>(budget)) co_return;
-    }
-    if (std::chrono::steady_clock::now() >= next_stale_check) {
-      // A row whose outcome could not be recorded stays 'sending'; after stale_after it goes
-      // back to the queue instead of blocking its phone's later messages until a restart.
-      next_stale_check = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      auto stale = co_await run_on(db_pool, [this] {
-        auto now = clock.now();
-        return store.recover_sending(now, now - stale_after_ms);
-      });
-      if (stale > 0) spdlog::warn("outbox: {} messages stuck sending are queued again", stale);
-    }
-    std::chrono::milliseconds wait = opts.idle_poll;
-    if (budget <= 0) {
-      // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
-      wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
-    } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
-      auto until = *next - clock.now();
-      // Due now but not claimed means blocked behind an older message to the same phone:
-      // its completion will wake us.
-      if (until > 0) wait = std::min(wait, std::chrono::milliseconds(until));
-    }
-    if (std::exchange(woken, false)) co_return;
-    wake.expires_after(wait);
-    co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    woken = false;
   }
 
   void dispatch(domain::outbox_row row) {
