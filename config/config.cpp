@@ -202,8 +202,22 @@ std::string env_name(const key_spec& k) {
   return n;
 }
 
+// config_error promises one line: a control character in a quoted value ("1\n2") or in toml++'s
+// description ("saw 't\n'") is written as an escape.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if ((c < 0x20 && c != '\t') || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += ch;
+  }
+  return out;
+}
+
 [[noreturn]] void fail(const std::string& key, const std::string& problem) {
-  throw config_error(fmt::format("{}: {}", key, problem));
+  throw config_error(one_line(fmt::format("{}: {}", key, problem)));
 }
 
 void apply_toml(const std::string& text, config& c) {
@@ -213,7 +227,7 @@ void apply_toml(const std::string& text, config& c) {
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     throw config_error(fmt::format("line {}, column {}: {}", where.line, where.column,
-                                   e.description()));
+                                   one_line(e.description())));
   }
   for (const auto& [section_key, section_node] : root) {
     std::string section(section_key.str());
@@ -274,7 +288,8 @@ void validate(config& c) {
 
   if (c.db.path.empty()) fail("db.path", "must not be empty");
   if (c.sms.shortcode.empty() ||
-      !std::all_of(c.sms.shortcode.begin(), c.sms.shortcode.end(), ::isdigit))
+      !std::all_of(c.sms.shortcode.begin(), c.sms.shortcode.end(),
+                   [](unsigned char ch) { return std::isdigit(ch) != 0; }))
     fail("sms.shortcode", fmt::format("expected digits, got \"{}\"", c.sms.shortcode));
 
   if (c.provider.kind != "log" && c.provider.kind != "africastalking")

@@ -64,8 +64,7 @@ constexpr std::string_view ended_text = "This session has ended. Please dial aga
 std::string fit(std::string text, std::size_t choices_chars) {
   const std::size_t budget =
       max_screen_chars - notice_room - choices_chars - std::string_view("\n0. Back\n00. Main menu").size();
-  if (text.size() > budget) text = text.substr(0, budget - 2) + "..";
-  return text;
+  return shorten(std::move(text), budget);
 }
 
 std::string format_date(domain::unix_ms t) {
@@ -431,8 +430,8 @@ reply engine::outcome_screen(const reply& done, const action_result& result) con
   const auto& a = result.app;
   auto end = [&](std::string text, std::string where) {
     // An END screen has no notice and no navigation lines: only the screen limit applies.
-    if (text.size() > max_screen_chars) text = text.substr(0, max_screen_chars - 2) + "..";
-    return make_reply(true, std::move(text), action::none, std::move(where));
+    return make_reply(true, shorten(std::move(text), max_screen_chars), action::none,
+                      std::move(where));
   };
   switch (result.result) {
     case k::created:

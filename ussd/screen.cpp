@@ -14,6 +14,15 @@ std::size_t choice_chars(std::size_t number, const std::string& label) {
 
 }  // namespace
 
+std::string shorten(std::string text, std::size_t most) {
+  if (text.size() <= most) return text;
+  std::size_t cut = most - 2;
+  // Back to the lead byte: a continuation byte (10xxxxxx) is the middle of a character.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "..";
+}
+
 std::vector<page_layout> paginate(const std::string& title, std::vector<std::string>& labels,
                                   bool nav) {
   const std::size_t budget = max_screen_chars - notice_room;
@@ -22,7 +31,7 @@ std::vector<page_layout> paginate(const std::string& title, std::vector<std::str
   // A single label must fit on a page of its own that also has "98. More".
   const std::size_t max_label = budget > with_more + 5 ? budget - with_more - 5 : 10;
   for (auto& l : labels)
-    if (l.size() > max_label) l = l.substr(0, max_label - 2) + "..";
+    l = shorten(std::move(l), max_label);
 
   std::vector<page_layout> pages;
   std::size_t i = 0;

@@ -15,6 +15,10 @@ inline constexpr std::size_t max_screen_chars = 182;
 /// page shows the same choices with or without one.
 inline constexpr std::size_t notice_room = 24;
 
+/// `text` cut to at most `most` bytes (at least 2), ending in ".." when cut. The cut never falls
+/// inside a UTF-8 character, so GSM-7 text stays GSM-7.
+std::string shorten(std::string text, std::size_t most);
+
 /// One page of a menu as laid out.
 struct page_layout {
   std::size_t first = 0;  ///< index of the first choice on this page

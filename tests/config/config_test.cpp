@@ -195,11 +195,24 @@ TEST_CASE("secrets can come from files; both a value and a file is refused") {
   fs::remove_all(base);
 }
 
-TEST_CASE("a malformed table header is a parse error, not an abort") {
-  // Found by fuzz/config_fuzz: toml++ 3.3.0 asserts on these when built without NDEBUG
-  // (marzer/tomlplusplus pull 301); the library we link must report them as errors.
-  for (const char* toml : {"server = 1\n[%og]\nlevel = \"debug\"\n", "[[[1]]]\n", "[[=\n"}) {
+TEST_CASE("malformed TOML that toml++ 3.3.0 trips over is a parse error, not an abort") {
+  // Found by fuzz/config_fuzz with toml++ compiled in: without NDEBUG it asserts on a bad table
+  // header (marzer/tomlplusplus pull 301), and a non-ASCII character after a value reaches its
+  // "unreachable" (issue 295). The library we link must report both as errors naming the line.
+  for (const char* toml : {"server = 1\n[%og]\nlevel = \"debug\"\n", "[[[1]]]\n", "[[=\n",
+                           "[server]\nthreads = 25\xd0\x92\n", "[sms]\nper_second = 5\xc2\xa1\n"}) {
     CAPTURE(toml);
     CHECK(load_error(toml).rfind("line ", 0) == 0);
   }
+}
+
+TEST_CASE("errors stay on one line whatever the file or value holds") {
+  // Found by fuzz/config_fuzz: toml++ quotes the character it saw, line end included, and
+  // values are quoted as given.
+  CHECK(load_error("[server]\nthreads = t\n").rfind("line 2, column ", 0) == 0);
+  CHECK(load_error("[server]\nthreads = t\n").find('\n') == std::string::npos);
+  CHECK(load_error("[sms]\nshortcode = \"1\\n2\\r\\u0007\"\n") ==
+        "sms.shortcode: expected digits, got \"1\\n2\\r\\x07\"");
+  CHECK(load_error("", {"CP2_LOG_LEVEL=info\r"}) ==
+        "log.level: expected one of trace, debug, info, warn, error; got \"info\\r\"");
 }

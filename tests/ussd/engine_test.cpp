@@ -181,3 +181,16 @@ TEST_CASE("every reachable screen fits 182 GSM-7 characters") {
   CHECK(visited > 1000);
   CHECK(seen_screens.size() >= 12);
 }
+
+TEST_CASE("a long accented answer is cut between characters, so the screen stays GSM-7") {
+  // Found by fuzz/ussd_replay_fuzz: "Workstation: a" and 59 of 'é' (2 bytes each) is longer than
+  // a profile label may be, and cutting it by bytes split an 'é'.
+  std::string accented;
+  for (int i = 0; i < 59; ++i) accented += "\xC3\xA9";
+  auto r = eng.step(member, "3*5*a" + accented + "*98");
+  CAPTURE(r.text);
+  CHECK(r.text.find("Workstation: a\xC3\xA9") != std::string::npos);
+  CHECK(r.text.find("\xC3\xA9..") != std::string::npos);
+  CHECK(r.text.size() <= max_screen_chars);
+  CHECK(cp2::domain::is_gsm7(r.text));
+}

@@ -40,3 +40,17 @@ TEST_CASE("a short menu is one page without More") {
   REQUIRE(pages.size() == 1);
   CHECK(render_page("", "KNEC CP2", labels, pages[0], false) == "KNEC CP2\n1. Create account");
 }
+
+TEST_CASE("shortening never splits a character") {
+  CHECK(shorten("Kisii School", 20) == "Kisii School");
+  CHECK(shorten("Kisii School", 8) == "Kisii ..");
+  // 'é' is 2 bytes and '€' 3: the cut moves back to the start of the character it would split.
+  CHECK(shorten("Th\xC3\xA9r\xC3\xA8se", 5) == "Th..");
+  CHECK(shorten("ab\xE2\x82\xAC\xE2\x82\xAC", 7) == "ab\xE2\x82\xAC..");
+  CHECK(shorten("ab\xE2\x82\xAC\xE2\x82\xAC", 6) == "ab..");
+  std::vector<std::string> labels = {"Workstation: " + std::string(40, 'a')};
+  for (int i = 0; i < 60; ++i) labels[0] += "\xE2\x82\xAC";
+  paginate("Your profile. Choose one to change:", labels, true);
+  CHECK(labels[0].ends_with(".."));
+  CHECK(labels[0].find("\xE2\x82\xAC..") != std::string::npos);
+}
