@@ -88,7 +88,7 @@ struct app::impl {
         catalog(ioc, db_pool, *db, clock),
         workflow(db_pool, cpu_pool, account_store, accounts, hasher, random, applications,
                  [this] { if (sender) sender->notify(); }),
-        application_flow(db_pool, application_store, applications, vacancy_store, catalog, clock,
+        application_flow(db_pool, cpu_pool, application_store, applications, vacancy_store, catalog, clock,
                          [this] { if (sender) sender->notify(); }),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
                                    cfg.limits.credential_sms_per_day, county_names(counties)}),

@@ -4,18 +4,20 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <optional>
+
 namespace cp2::gateway {
 
 namespace asio = boost::asio;
 using sms::run_on;
 
-applications_workflow::applications_workflow(asio::thread_pool& db_pool,
+applications_workflow::applications_workflow(asio::thread_pool& db_pool, asio::thread_pool& cpu_pool,
                                              db::sqlite_application_store& store,
                                              domain::application_service& service,
                                              db::sqlite_vacancy_store& vacancies,
                                              catalog_holder& catalog, const domain::clock& clock,
                                              std::function<void()> outbox_changed)
-    : db_pool_(db_pool), store_(store), service_(service), vacancies_(vacancies),
+    : db_pool_(db_pool), cpu_pool_(cpu_pool), store_(store), service_(service), vacancies_(vacancies),
       catalog_(catalog), clock_(clock), outbox_changed_(std::move(outbox_changed)) {}
 
 asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(domain::msisdn phone) {
@@ -72,6 +74,15 @@ asio::awaitable<db::import_counts> applications_workflow::import(std::vector<dom
   auto counts = co_await run_on(db_pool_, [&] { return vacancies_.upsert(all, clock_.now()); });
   catalog_.rebuild();
   co_return counts;
+}
+
+asio::awaitable<domain::result<std::vector<domain::vacancy>, std::vector<domain::import_row_error>>>
+applications_workflow::check_csv(std::string text, const domain::county_lookup& counties) {
+  // In an optional because co_spawn needs a result it can default-construct.
+  auto checked = co_await run_on(cpu_pool_, [&] {
+    return std::optional(domain::validate_vacancy_csv(text, counties));
+  });
+  co_return std::move(*checked);
 }
 
 asio::awaitable<std::vector<db::vacancy_listing>> applications_workflow::list_vacancies(

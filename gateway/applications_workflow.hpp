@@ -25,7 +25,8 @@ namespace cp2::gateway {
 /// Thread safety: call from any coroutine; stores are only touched on `db_pool`.
 class applications_workflow {
 public:
-  applications_workflow(boost::asio::thread_pool& db_pool, db::sqlite_application_store& store,
+  applications_workflow(boost::asio::thread_pool& db_pool, boost::asio::thread_pool& cpu_pool,
+                        db::sqlite_application_store& store,
                         domain::application_service& service, db::sqlite_vacancy_store& vacancies,
                         catalog_holder& catalog, const domain::clock& clock,
                         std::function<void()> outbox_changed);
@@ -49,6 +50,9 @@ public:
 
   /// Upserts validated vacancies in one transaction and rebuilds the catalog.
   boost::asio::awaitable<db::import_counts> import(std::vector<domain::vacancy> vacancies);
+  /// Checks a whole CSV file on the CPU pool (up to 8 MiB: not work for an I/O thread).
+  boost::asio::awaitable<domain::result<std::vector<domain::vacancy>, std::vector<domain::import_row_error>>>
+  check_csv(std::string text, const domain::county_lookup& counties);
   /// A page of vacancies for operators.
   boost::asio::awaitable<std::vector<db::vacancy_listing>> list_vacancies(db::vacancy_filter f);
 
@@ -62,6 +66,7 @@ public:
 
 private:
   boost::asio::thread_pool& db_pool_;
+  boost::asio::thread_pool& cpu_pool_;
   db::sqlite_application_store& store_;
   domain::application_service& service_;
   db::sqlite_vacancy_store& vacancies_;

@@ -59,7 +59,7 @@ asio::awaitable<http_response> put_profile(route_services& s, http_request& req)
 }
 
 asio::awaitable<http_response> import_vacancies(route_services& s, http_request& req) {
-  auto checked = domain::validate_vacancy_csv(req.body, s.counties);
+  auto checked = co_await s.applications.check_csv(std::move(req.body), s.counties);
   if (!checked) {
     json::array errors;
     for (const auto& e : checked.error()) errors.push_back(json::object{{"row", e.row}, {"error", e.error}});
