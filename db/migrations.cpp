@@ -192,6 +192,12 @@ CREATE TABLE ussd_events (
 CREATE INDEX ussd_events_by_phone ON ussd_events (phone, received_at);
 CREATE INDEX ussd_events_by_screen ON ussd_events (status, last_screen);
 )sql"},
+    {5, "an index for claiming queued messages", R"sql(
+-- claim_due walks queued rows in id order and stops after a handful; without this index
+-- SQLite read every queued row through outbox_due and sorted them (50 ms a claim with 100,000
+-- queued, during which every other statement waited). See docs/performance.md.
+CREATE INDEX outbox_queued ON outbox (id, next_attempt_at) WHERE state = 'queued';
+)sql"},
 };
 
 }  // namespace

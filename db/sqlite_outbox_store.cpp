@@ -30,7 +30,8 @@ std::vector<domain::outbox_row> sqlite_outbox_store::claim_due(domain::unix_ms n
   std::vector<domain::outbox_row> rows;
   SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement q(db_, R"sql(
-SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at FROM outbox o
+SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at
+FROM outbox o INDEXED BY outbox_queued
 WHERE state = 'queued' AND next_attempt_at <= ?
   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone = o.phone AND p.id < o.id
                   AND p.state IN ('queued', 'sending'))

@@ -246,3 +246,23 @@ TEST_CASE("the database refuses a second active application, whatever the code a
   CHECK_THROWS(f.db->exec("INSERT INTO vacancies VALUES ('v1','KCSE','Marking','M','E','Kisii',"
                           "'Bobasi','S',2,'',0,10,0,0)"));
 }
+
+TEST_CASE("outbox: claiming walks the queued rows in order and stops, whatever the backlog") {
+  db_fixture f;
+  f.accounts.in_transaction([&] {
+    for (int i = 0; i < 5000; ++i) f.queue("2547" + std::to_string(10000000 + i), "m");
+  });
+  SQLite::Statement plan(*f.db, R"sql(EXPLAIN QUERY PLAN
+SELECT id FROM outbox o INDEXED BY outbox_queued
+WHERE state = 'queued' AND next_attempt_at <= 1 AND NOT EXISTS (SELECT 1 FROM outbox p
+  WHERE p.phone = o.phone AND p.id < o.id AND p.state IN ('queued', 'sending'))
+ORDER BY id LIMIT 32)sql");
+  std::string steps;
+  while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
+  CAPTURE(steps);
+  CHECK(steps.find("USING INDEX outbox_queued") != std::string::npos);
+  CHECK(steps.find("TEMP B-TREE") == std::string::npos);  // no sort of the whole backlog
+  auto rows = f.outbox.claim_due(1000, 32);
+  REQUIRE(rows.size() == 32);
+  CHECK(rows.front().id < rows.back().id);
+}
