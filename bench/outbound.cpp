@@ -14,6 +14,7 @@
 // load average is printed with the figures: other work on the same cores moves them a lot.
 
 #include "db/database.hpp"
+#include "db/group_commit.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
 #include "domain/accounts.hpp"
@@ -583,14 +584,15 @@ private:
 struct sender_rig {
   sender_rig(SQLite::Database& db, const sms::provider_credentials& creds,
              const bench_options& o, int per_second)
-      : sqlite_store(db),
+      : writer(db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }),
+        sqlite_store(db),
         store(sqlite_store),
         at(ioc, creds, std::string(shortcode),
            sms::http_client_options{static_cast<std::size_t>(o.in_flight),
                                     std::chrono::milliseconds(5000),
                                     std::chrono::milliseconds(15000)}),
         provider(at),
-        sender(ioc, db_pool, store, provider, clock, options_for(o, per_second)),
+        sender(ioc, db_pool, writer, store, provider, clock, options_for(o, per_second)),
         probe(ioc, db_pool) {
     asio::post(db_pool, [] { name_this_thread("db"); });
     for (int i = 0; i < o.threads; ++i)
@@ -633,6 +635,7 @@ struct sender_rig {
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   asio::thread_pool db_pool{1};
   wall_clock clock;
+  db::group_commit writer;  // the sender's claims and outcomes share commits, as in the gateway
   db::sqlite_outbox_store sqlite_store;
   timed_outbox_store store;
   sms::africastalking_provider at;

@@ -1,7 +1,8 @@
 #include "db/sqlite_outbox_store.hpp"
 
+#include "db/transaction.hpp"
+
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <tuple>
 
@@ -28,38 +29,38 @@ int sqlite_outbox_store::retry_now(domain::unix_ms now) {
 
 std::vector<domain::outbox_row> sqlite_outbox_store::claim_due(domain::unix_ms now, int limit) {
   std::vector<domain::outbox_row> rows;
-  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement q(db_, R"sql(
+  in_transaction(db_, [&] {
+    SQLite::Statement q(db_, R"sql(
 SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at
 FROM outbox o INDEXED BY outbox_queued
 WHERE state = 'queued' AND next_attempt_at <= ?
   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone = o.phone AND p.id < o.id
                   AND p.state IN ('queued', 'sending'))
 ORDER BY id LIMIT ?)sql");
-  q.bind(1, static_cast<std::int64_t>(now));
-  q.bind(2, limit);
-  while (q.executeStep()) {
-    domain::outbox_row r;
-    r.id = q.getColumn(0).getInt64();
-    r.phone = q.getColumn(1).getString();
-    r.body = q.getColumn(2).getString();
-    r.sensitive = q.getColumn(3).getInt() != 0;
-    r.kind = q.getColumn(4).getString();
-    r.link_id = q.getColumn(5).getString();
-    r.attempts = q.getColumn(6).getInt() + 1;
-    r.created_at = q.getColumn(7).getInt64();
-    rows.push_back(std::move(r));
-  }
-  SQLite::Statement mark(db_,
-                         "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
-                         "updated_at = ? WHERE id = ?");
-  for (const auto& r : rows) {
-    mark.bind(1, static_cast<std::int64_t>(now));
-    mark.bind(2, static_cast<std::int64_t>(r.id));
-    mark.exec();
-    mark.reset();
-  }
-  tx.commit();
+    q.bind(1, static_cast<std::int64_t>(now));
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      domain::outbox_row r;
+      r.id = q.getColumn(0).getInt64();
+      r.phone = q.getColumn(1).getString();
+      r.body = q.getColumn(2).getString();
+      r.sensitive = q.getColumn(3).getInt() != 0;
+      r.kind = q.getColumn(4).getString();
+      r.link_id = q.getColumn(5).getString();
+      r.attempts = q.getColumn(6).getInt() + 1;
+      r.created_at = q.getColumn(7).getInt64();
+      rows.push_back(std::move(r));
+    }
+    SQLite::Statement mark(db_,
+                           "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                           "updated_at = ? WHERE id = ?");
+    for (const auto& r : rows) {
+      mark.bind(1, static_cast<std::int64_t>(now));
+      mark.bind(2, static_cast<std::int64_t>(r.id));
+      mark.exec();
+      mark.reset();
+    }
+  });
   return rows;
 }
 
@@ -75,18 +76,18 @@ void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {
 
 void sqlite_outbox_store::mark_accepted(std::int64_t id, const std::string& message_id,
                                         const std::string& cost, domain::unix_ms now) {
-  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement q(db_,
-                      "UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
-                      "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
-  q.bind(1, message_id);
-  q.bind(2, cost);
-  q.bind(3, static_cast<std::int64_t>(now));
-  q.bind(4, static_cast<std::int64_t>(id));
-  q.exec();
-  redact_if_sensitive(id);
-  if (!message_id.empty()) apply_waiting_reports(message_id, now);
-  tx.commit();
+  in_transaction(db_, [&] {
+    SQLite::Statement q(db_,
+                        "UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
+                        "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
+    q.bind(1, message_id);
+    q.bind(2, cost);
+    q.bind(3, static_cast<std::int64_t>(now));
+    q.bind(4, static_cast<std::int64_t>(id));
+    q.exec();
+    redact_if_sensitive(id);
+    if (!message_id.empty()) apply_waiting_reports(message_id, now);
+  });
 }
 
 void sqlite_outbox_store::mark_retry(std::int64_t id, domain::unix_ms next_attempt,
@@ -102,15 +103,15 @@ void sqlite_outbox_store::mark_retry(std::int64_t id, domain::unix_ms next_attem
 }
 
 void sqlite_outbox_store::mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) {
-  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement q(db_,
-                      "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?");
-  q.bind(1, error);
-  q.bind(2, static_cast<std::int64_t>(now));
-  q.bind(3, static_cast<std::int64_t>(id));
-  q.exec();
-  redact_if_sensitive(id);
-  tx.commit();
+  in_transaction(db_, [&] {
+    SQLite::Statement q(db_,
+                        "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?");
+    q.bind(1, error);
+    q.bind(2, static_cast<std::int64_t>(now));
+    q.bind(3, static_cast<std::int64_t>(id));
+    q.exec();
+    redact_if_sensitive(id);
+  });
 }
 
 std::pair<int, std::optional<domain::unix_ms>> sqlite_outbox_store::backlog() {
@@ -188,19 +189,20 @@ void sqlite_outbox_store::apply_waiting_reports(const std::string& message_id, d
 domain::report_result sqlite_outbox_store::apply_delivery_report(
     const std::string& message_id, domain::delivery state, const std::string& status,
     const std::string& failure_reason, domain::unix_ms now) {
-  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  bool applied = update_delivery(message_id, state, status, failure_reason, now);
-  SQLite::Statement q(db_,
-                      "INSERT INTO delivery_reports (provider_message_id, state, status, "
-                      "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");
-  q.bind(1, message_id);
-  q.bind(2, state_name(state));
-  q.bind(3, status);
-  q.bind(4, failure_reason);
-  q.bind(5, static_cast<std::int64_t>(now));
-  q.bind(6, applied ? 1 : 0);
-  q.exec();
-  tx.commit();
+  bool applied = false;
+  in_transaction(db_, [&] {
+    applied = update_delivery(message_id, state, status, failure_reason, now);
+    SQLite::Statement q(db_,
+                        "INSERT INTO delivery_reports (provider_message_id, state, status, "
+                        "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(1, message_id);
+    q.bind(2, state_name(state));
+    q.bind(3, status);
+    q.bind(4, failure_reason);
+    q.bind(5, static_cast<std::int64_t>(now));
+    q.bind(6, applied ? 1 : 0);
+    q.exec();
+  });
   return applied ? domain::report_result::applied : domain::report_result::kept;
 }
 

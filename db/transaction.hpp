@@ -8,9 +8,10 @@
 namespace cp2::db {
 
 /// Runs `fn` in an IMMEDIATE transaction, committed when fn returns and rolled back when it
-/// throws; when the connection is already inside a transaction, fn simply joins it.
+/// throws; when the connection is already inside a transaction, fn joins it.
 /// IMMEDIATE takes the write lock at the start, so a read-then-write inside cannot fail half-way
-/// with SQLITE_BUSY when another process writes.
+/// with SQLITE_BUSY when another process writes. Inside an open transaction fn runs in a
+/// savepoint, so its changes are undone when it throws and the outer transaction goes on.
 void in_transaction(SQLite::Database& db, const std::function<void()>& fn);
 
 }  // namespace cp2::db

@@ -10,6 +10,7 @@ namespace cp2::gateway {
 
 using domain::account_service;
 using sms::run_on;
+using sms::run_write;
 namespace asio = boost::asio;
 
 namespace {
@@ -19,13 +20,14 @@ struct duplicate_delivery {};
 
 }  // namespace
 
-accounts_workflow::accounts_workflow(asio::thread_pool& db_pool, asio::thread_pool& cpu_pool,
-                                     domain::account_store& store, account_service& service,
+accounts_workflow::accounts_workflow(asio::thread_pool& db_pool, domain::write_queue& writes,
+                                     asio::thread_pool& cpu_pool, domain::account_store& store,
+                                     account_service& service,
                                      domain::password_hasher& hasher,
                                      domain::random_source& random,
                                      domain::application_service& applications,
                                      std::function<void()> outbox_changed)
-    : db_pool_(db_pool), cpu_pool_(cpu_pool), store_(store), service_(service), hasher_(hasher),
+    : db_pool_(db_pool), writes_(writes), cpu_pool_(cpu_pool), store_(store), service_(service), hasher_(hasher),
       random_(random), applications_(applications), outbox_changed_(std::move(outbox_changed)) {}
 
 void accounts_workflow::prepare() { dummy_hash_ = hasher_.hash("not-a-real-password"); }
@@ -39,17 +41,17 @@ asio::awaitable<account_service::create_result> accounts_workflow::create(domain
   // Looking first saves a hash (tens of ms of CPU) for every request about an existing account.
   if (co_await has_account(phone)) co_return account_service::create_result::exists;
   auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
-  auto r = co_await run_on(db_pool_, [&] { return service_.create(phone, creds, via); });
+  auto r = co_await run_write(writes_, [&] { return service_.create(phone, creds, via); });
   if (r == account_service::create_result::created) outbox_changed_();
   co_return r;
 }
 
 asio::awaitable<account_service::reset_result> accounts_workflow::reset(domain::msisdn phone,
                                                                         domain::channel via) {
-  auto check = co_await run_on(db_pool_, [&] { return service_.check_reset(phone, via); });
+  auto check = co_await run_write(writes_, [&] { return service_.check_reset(phone, via); });
   if (check != account_service::reset_result::done) co_return check;
   auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
-  auto r = co_await run_on(db_pool_, [&] { return service_.reset(phone, creds, via); });
+  auto r = co_await run_write(writes_, [&] { return service_.reset(phone, creds, via); });
   if (r == account_service::reset_result::done) outbox_changed_();
   co_return r;
 }
@@ -61,7 +63,7 @@ asio::awaitable<bool> accounts_workflow::login(std::string username, std::string
   // long as for a real one and says nothing about whether the account exists.
   const std::string& hash = start.phone && !start.locked ? start.hash : dummy_hash_;
   bool matches = co_await run_on(cpu_pool_, [&] { return hasher_.verify(hash, password); });
-  bool ok = co_await run_on(db_pool_, [&] { return service_.finish_login(start, matches); });
+  bool ok = co_await run_write(writes_, [&] { return service_.finish_login(start, matches); });
   if (ok) phone = *start.phone;
   co_return ok;
 }
@@ -76,7 +78,7 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
   };
   // Runs `effect` and records the id in one transaction; false when the id was known.
   auto once = [&](auto effect) -> asio::awaitable<bool> {
-    co_return co_await run_on(db_pool_, [&, effect]() mutable {
+    co_return co_await run_write(writes_, [&, effect]() mutable {
       try {
         store_.in_transaction([&] {
           if (!store_.remember_inbound(in.id, phone.digits(), keyword, now_ms()))
@@ -107,7 +109,7 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
     case sms::keyword::reset_password: {
       // A refused reset (no account, over the limit) is answered and recorded at once; one
       // that may go ahead is recorded with the reset itself, after hashing.
-      auto check = co_await run_on(db_pool_, [&] {
+      auto check = co_await run_write(writes_, [&] {
         std::optional<account_service::reset_result> r;
         try {
           store_.in_transaction([&] {

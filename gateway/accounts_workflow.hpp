@@ -1,9 +1,11 @@
 #pragma once
 // Account operations across executors: each one reads on the database thread, hashes on the
-// CPU pool, and writes on the database thread, so an I/O thread never waits on either.
+// CPU pool, and writes through the database thread's group commit, so an I/O thread never
+// waits on either.
 
 #include "domain/accounts.hpp"
 #include "domain/applications.hpp"
+#include "domain/write_queue.hpp"
 #include "sms/keywords.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -30,11 +32,12 @@ enum class sms_handling { handled, duplicate };
 
 /// The account operations of every channel (USSD, SMS, portal).
 /// Thread safety: call from any coroutine; the store and service are only touched on
-/// `db_pool`, the hasher only on `cpu_pool`.
+/// `db_pool` (reads) or by `writes` (changes, on the same thread), the hasher only on
+/// `cpu_pool`.
 class accounts_workflow {
 public:
-  accounts_workflow(boost::asio::thread_pool& db_pool, boost::asio::thread_pool& cpu_pool,
-                    domain::account_store& store, domain::account_service& service,
+  accounts_workflow(boost::asio::thread_pool& db_pool, domain::write_queue& writes,
+                    boost::asio::thread_pool& cpu_pool, domain::account_store& store, domain::account_service& service,
                     domain::password_hasher& hasher, domain::random_source& random,
                     domain::application_service& applications,
                     std::function<void()> outbox_changed);
@@ -65,6 +68,7 @@ public:
 
 private:
   boost::asio::thread_pool& db_pool_;
+  domain::write_queue& writes_;
   boost::asio::thread_pool& cpu_pool_;
   domain::account_store& store_;
   domain::account_service& service_;

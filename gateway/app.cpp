@@ -1,6 +1,7 @@
 #include "gateway/app.hpp"
 
 #include "db/database.hpp"
+#include "db/group_commit.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
@@ -85,10 +86,11 @@ struct app::impl {
                                         cfg.limits.credential_sms_per_minute},
                  cfg.sms.shortcode),
         applications(application_store, clock, random, cfg.sms.shortcode),
+        writer(*db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }),
         catalog(ioc, db_pool, *db, clock),
-        workflow(db_pool, cpu_pool, account_store, accounts, hasher, random, applications,
+        workflow(db_pool, writer, cpu_pool, account_store, accounts, hasher, random, applications,
                  [this] { if (sender) sender->notify(); }),
-        application_flow(db_pool, cpu_pool, application_store, applications, vacancy_store, catalog, clock,
+        application_flow(db_pool, writer, cpu_pool, application_store, applications, vacancy_store, catalog, clock,
                          [this] { if (sender) sender->notify(); }),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
                                    cfg.limits.credential_sms_per_day, county_names(counties)}),
@@ -97,7 +99,7 @@ struct app::impl {
         metrics(registry),
         ussd_limiter(cfg.limits.ussd_requests_per_minute, std::chrono::minutes(1)),
         login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),
-        services{cfg, workflow, menus, answers, db_pool, outbox_store, application_flow, sessions,
+        services{cfg, workflow, menus, answers, db_pool, writer, outbox_store, application_flow, sessions,
                  counties, metrics, *db, ussd_limiter, login_limiter},
         backlog_timer(ioc) {}
 
@@ -118,6 +120,8 @@ struct app::impl {
   argon2id_hasher hasher;
   sodium_random random;
   domain::application_service applications;
+  // Every change to the database goes through here, so that concurrent requests share commits.
+  db::group_commit writer;
   catalog_holder catalog;
   std::unique_ptr<sms::provider> provider;
   std::unique_ptr<sms::outbox_sender> sender;
@@ -220,7 +224,7 @@ app::app(config::config cfg) {
     if (!o.accepted) s.metrics.provider_failures.child({std::string(sms::to_string(o.failure))}).inc();
   };
   so.on_alarm = [&s] { s.metrics.outbox_alarms.inc(); };
-  s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.outbox_store, *s.provider,
+  s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.writer, s.outbox_store, *s.provider,
                                                    s.clock, so);
   s.workflow.prepare();
   s.catalog.rebuild_now();

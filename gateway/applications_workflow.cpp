@@ -10,14 +10,17 @@ namespace cp2::gateway {
 
 namespace asio = boost::asio;
 using sms::run_on;
+using sms::run_write;
 
-applications_workflow::applications_workflow(asio::thread_pool& db_pool, asio::thread_pool& cpu_pool,
+applications_workflow::applications_workflow(asio::thread_pool& db_pool,
+                                             domain::write_queue& writes,
+                                             asio::thread_pool& cpu_pool,
                                              db::sqlite_application_store& store,
                                              domain::application_service& service,
                                              db::sqlite_vacancy_store& vacancies,
                                              catalog_holder& catalog, const domain::clock& clock,
                                              std::function<void()> outbox_changed)
-    : db_pool_(db_pool), cpu_pool_(cpu_pool), store_(store), service_(service), vacancies_(vacancies),
+    : db_pool_(db_pool), writes_(writes), cpu_pool_(cpu_pool), store_(store), service_(service), vacancies_(vacancies),
       catalog_(catalog), clock_(clock), outbox_changed_(std::move(outbox_changed)) {}
 
 asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(domain::msisdn phone) {
@@ -39,7 +42,7 @@ asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(do
 asio::awaitable<void> applications_workflow::save_field(domain::msisdn phone,
                                                         domain::profile_field field,
                                                         std::string value) {
-  co_await run_on(db_pool_, [&] { service_.save_field(phone, field, value); });
+  co_await run_write(writes_, [&] { service_.save_field(phone, field, value); });
 }
 
 asio::awaitable<domain::profile> applications_workflow::profile(domain::msisdn phone) {
@@ -47,7 +50,7 @@ asio::awaitable<domain::profile> applications_workflow::profile(domain::msisdn p
 }
 
 asio::awaitable<bool> applications_workflow::put_profile(domain::msisdn phone, domain::profile p) {
-  co_return co_await run_on(db_pool_, [&] {
+  co_return co_await run_write(writes_, [&] {
     bool ok = false;
     store_.in_transaction([&] {
       if (!store_.has_account(phone.digits())) return;
@@ -60,14 +63,14 @@ asio::awaitable<bool> applications_workflow::put_profile(domain::msisdn phone, d
 
 asio::awaitable<domain::apply_outcome> applications_workflow::apply(domain::msisdn phone,
                                                                     std::string code) {
-  auto out = co_await run_on(db_pool_, [&] { return service_.apply(phone, code); });
+  auto out = co_await run_write(writes_, [&] { return service_.apply(phone, code); });
   if (out.result == domain::apply_outcome::kind::submitted) outbox_changed_();
   co_return out;
 }
 
 asio::awaitable<domain::withdraw_result> applications_workflow::withdraw(domain::msisdn phone,
                                                                          std::string ref) {
-  co_return co_await run_on(db_pool_, [&] { return service_.withdraw(phone, ref); });
+  co_return co_await run_write(writes_, [&] { return service_.withdraw(phone, ref); });
 }
 
 asio::awaitable<db::import_counts> applications_workflow::import(std::vector<domain::vacancy> all) {
@@ -97,7 +100,7 @@ asio::awaitable<std::vector<db::application_listing>> applications_workflow::lis
 
 asio::awaitable<domain::decision_outcome> applications_workflow::decide(
     std::string ref, domain::application_status to) {
-  auto out = co_await run_on(db_pool_, [&] { return service_.decide(ref, to); });
+  auto out = co_await run_write(writes_, [&] { return service_.decide(ref, to); });
   if (out.notified) outbox_changed_();
   if (out.now_filled) catalog_.rebuild();
   co_return out;

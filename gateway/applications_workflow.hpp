@@ -1,10 +1,11 @@
 #pragma once
-// Profiles, applications and vacancy imports across executors: every read and write runs on the
-// database thread; the catalog snapshot is read in place.
+// Profiles, applications and vacancy imports across executors: reads run on the database
+// thread, changes through its group commit; the catalog snapshot is read in place.
 
 #include "db/sqlite_application_store.hpp"
 #include "db/sqlite_vacancy_store.hpp"
 #include "domain/applications.hpp"
+#include "domain/write_queue.hpp"
 #include "gateway/catalog_holder.hpp"
 #include "ussd/engine.hpp"
 
@@ -22,11 +23,12 @@ class thread_pool;
 namespace cp2::gateway {
 
 /// The application operations of every channel (USSD, SMS, portal).
-/// Thread safety: call from any coroutine; stores are only touched on `db_pool`.
+/// Thread safety: call from any coroutine; stores are only touched on `db_pool` (reads, and
+/// imports, which are one big transaction of their own) or by `writes` (on the same thread).
 class applications_workflow {
 public:
-  applications_workflow(boost::asio::thread_pool& db_pool, boost::asio::thread_pool& cpu_pool,
-                        db::sqlite_application_store& store,
+  applications_workflow(boost::asio::thread_pool& db_pool, domain::write_queue& writes,
+                        boost::asio::thread_pool& cpu_pool, db::sqlite_application_store& store,
                         domain::application_service& service, db::sqlite_vacancy_store& vacancies,
                         catalog_holder& catalog, const domain::clock& clock,
                         std::function<void()> outbox_changed);
@@ -66,6 +68,7 @@ public:
 
 private:
   boost::asio::thread_pool& db_pool_;
+  domain::write_queue& writes_;
   boost::asio::thread_pool& cpu_pool_;
   db::sqlite_application_store& store_;
   domain::application_service& service_;

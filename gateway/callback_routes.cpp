@@ -218,7 +218,7 @@ asio::awaitable<http_response> handle_dlr(route_services& s, http_request& req) 
   s.metrics.delivery_reports.child({std::string(sms::to_string(sms::map_dlr_status(status)))}).inc();
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch()).count();
-  auto result = co_await sms::run_on(s.db_pool, [&] {
+  auto result = co_await sms::run_write(s.writes, [&] {
     return s.outbox.apply_delivery_report(id, *state, status, reason, now);
   });
   if (result == domain::report_result::kept)
@@ -257,7 +257,7 @@ asio::awaitable<http_response> handle_ussd_event(route_services& s, http_request
   e.last_screen = s.sessions.last_screen(e.session_id);
   e.received_at = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
-  co_await sms::run_on(s.db_pool, [&] { db::record_ussd_event(s.db, e); });
+  co_await sms::run_write(s.writes, [&] { db::record_ussd_event(s.db, e); });
   s.metrics.ussd_session_events.child({e.status, e.last_screen.empty() ? "unknown" : e.last_screen}).inc();
   co_return text_response(200, "ok");
 }

@@ -10,6 +10,7 @@ class thread_pool;
 namespace cp2::domain {
 class static_county_lookup;
 class outbox_store;
+class write_queue;
 }
 
 namespace SQLite {
@@ -36,7 +37,8 @@ struct route_services {
   accounts_workflow& accounts;
   const ussd::engine& menus;
   answer_cache& answers;
-  boost::asio::thread_pool& db_pool;  ///< the only thread that touches `outbox`
+  boost::asio::thread_pool& db_pool;  ///< the only thread that touches `outbox` and `db`
+  domain::write_queue& writes;        ///< changes, on db_pool's thread, sharing commits
   domain::outbox_store& outbox;
   applications_workflow& applications;
   session_facts_cache& sessions;

@@ -22,13 +22,14 @@ namespace cp2::sms {
 namespace asio = boost::asio;
 
 struct outbox_sender::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& io, asio::thread_pool& db, domain::outbox_store& s, provider& p,
-       const domain::clock& c, sender_options o)
-      : strand(asio::make_strand(io)), db_pool(db), store(s), prov(p), clock(c), opts(o),
+  impl(asio::io_context& io, asio::thread_pool& db, domain::write_queue& w,
+       domain::outbox_store& s, provider& p, const domain::clock& c, sender_options o)
+      : strand(asio::make_strand(io)), db_pool(db), writes(w), store(s), prov(p), clock(c), opts(o),
         wake(strand), stop_timer(strand), jitter_rng(std::random_device{}()) {}
 
   asio::strand<asio::io_context::executor_type> strand;
   asio::thread_pool& db_pool;
+  domain::write_queue& writes;
   domain::outbox_store& store;
   provider& prov;
   const domain::clock& clock;
@@ -71,7 +72,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<void> run() {
     auto self = shared_from_this();
     // At start every 'sending' row was left by a process that died.
-    int recovered = co_await run_on(db_pool, [this] {
+    int recovered = co_await run_write(writes, [this] {
       auto now = clock.now();
       return store.recover_sending(now, now + 1);
     });
@@ -89,7 +90,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         int budget = std::min(room, static_cast<int>(tokens));
         if (budget > 0) {
           auto now = clock.now();
-          auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
+          auto rows = co_await run_write(writes, [this, now, budget] { return store.claim_due(now, budget); });
           healthy = true;
           std::size_t claimed = rows.size();
           for (auto& row : rows) dispatch(std::move(row));
@@ -100,7 +101,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
           // A row whose outcome could not be recorded stays 'sending'; after stale_after it
           // goes back to the queue instead of holding back its phone's later messages.
           next_stale_check = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-          auto stale = co_await run_on(db_pool, [this] {
+          auto stale = co_await run_write(writes, [this] {
             auto now = clock.now();
             return store.recover_sending(now, now - stale_after_ms);
           });
@@ -169,10 +170,10 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       alarmed.clear();
       ++counters.accepted;
       if (opts.on_outcome) opts.on_outcome(o, "accepted");
-      co_await run_on(db_pool, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
+      co_await run_write(writes, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
       if (std::exchange(failing, false)) {
         // The provider works again: what waits for a retry goes now, at the throttle's pace.
-        int pulled = co_await run_on(db_pool, [&] { return store.retry_now(now); });
+        int pulled = co_await run_write(writes, [&] { return store.retry_now(now); });
         if (pulled > 0) spdlog::info("outbox: provider answering again; {} waiting messages retried now", pulled);
       }
       co_return;
@@ -193,7 +194,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     if (o.retryable && !expired) {
       ++counters.retried;
       if (opts.on_outcome) opts.on_outcome(o, "retried");
-      co_await run_on(db_pool, [&] { store.mark_retry(row.id, next, reason, now); });
+      co_await run_write(writes, [&] { store.mark_retry(row.id, next, reason, now); });
       co_return;
     }
     ++counters.failed;
@@ -206,14 +207,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     } else {
       spdlog::warn("outbox: message {} to {} failed for good: {}", row.id, row.phone, reason);
     }
-    co_await run_on(db_pool, [&] { store.mark_failed(row.id, reason, now); });
+    co_await run_write(writes, [&] { store.mark_failed(row.id, reason, now); });
   }
 };
 
 outbox_sender::outbox_sender(asio::io_context& ioc, asio::thread_pool& db_pool,
-                             domain::outbox_store& store, provider& p, const domain::clock& clock,
-                             sender_options options)
-    : impl_(std::make_shared<impl>(ioc, db_pool, store, p, clock, options)) {}
+                             domain::write_queue& writes, domain::outbox_store& store, provider& p,
+                             const domain::clock& clock, sender_options options)
+    : impl_(std::make_shared<impl>(ioc, db_pool, writes, store, p, clock, options)) {}
 
 outbox_sender::~outbox_sender() = default;
 

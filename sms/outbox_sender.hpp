@@ -5,6 +5,7 @@
 
 #include "domain/clock.hpp"
 #include "domain/outbox.hpp"
+#include "domain/write_queue.hpp"
 #include "sms/provider.hpp"
 
 #include <atomic>
@@ -46,11 +47,12 @@ struct sender_stats {
 
 /// The outbox's delivery loop.
 /// Thread safety: runs on the io_context (its own strand) and touches the store only on
-/// `db_pool`. notify() and stop() may be called from any thread.
+/// `db_pool` (reads) and through `writes` (claims and outcomes, which share commits with each
+/// other and with the rest of the gateway). notify() and stop() may be called from any thread.
 class outbox_sender {
 public:
   outbox_sender(boost::asio::io_context& ioc, boost::asio::thread_pool& db_pool,
-                domain::outbox_store& store, provider& p, const domain::clock& clock,
+                domain::write_queue& writes, domain::outbox_store& store, provider& p, const domain::clock& clock,
                 sender_options options);
   ~outbox_sender();
   outbox_sender(const outbox_sender&) = delete;

@@ -1,0 +1,101 @@
+#include "db/group_commit.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+#include <vector>
+
+namespace cp2::db {
+
+group_commit::group_commit(SQLite::Database& db, poster post, std::size_t max_batch)
+    : db_(db), post_(std::move(post)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+void group_commit::submit(std::function<void()> work, std::function<void(std::exception_ptr)> done,
+                          deadline by) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(unit{std::move(work), std::move(done), by, std::chrono::steady_clock::now()});
+    if (std::exchange(scheduled_, true)) return;
+  }
+  post_([this] { run_batch(); });
+}
+
+std::size_t group_commit::waiting() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+std::chrono::steady_clock::duration group_commit::oldest_wait() const {
+  std::lock_guard lock(mu_);
+  if (queue_.empty()) return {};
+  return std::chrono::steady_clock::now() - queue_.front().queued_at;
+}
+
+void group_commit::run_batch() {
+  std::vector<unit> batch;
+  {
+    std::lock_guard lock(mu_);
+    auto n = std::min(queue_.size(), max_batch_);
+    batch.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    // Units that arrive from now on need another batch.
+    scheduled_ = false;
+  }
+  if (batch.empty()) return;
+
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::exception_ptr> errors(batch.size());
+  std::vector<bool> shed(batch.size(), false);
+  std::exception_ptr whole;  // the transaction itself failed: every unit is undone
+  try {
+    db_.exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].by <= now) {
+        errors[i] = std::make_exception_ptr(domain::write_shed());
+        shed[i] = true;
+        ++stats_.shed;
+        continue;
+      }
+      db_.exec("SAVEPOINT unit");
+      try {
+        batch[i].work();
+        db_.exec("RELEASE unit");
+      } catch (...) {
+        errors[i] = std::current_exception();
+        // Undoes this unit only; the ones before it in the batch stay.
+        db_.exec("ROLLBACK TO unit");
+        db_.exec("RELEASE unit");
+      }
+    }
+    db_.exec("COMMIT");
+  } catch (...) {
+    whole = std::current_exception();
+    // A failed COMMIT or a failed ROLLBACK TO may leave the transaction open.
+    if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
+      try {
+        db_.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+  }
+  ++stats_.commits;
+  stats_.units += batch.size();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto e = errors[i] ? errors[i] : whole;
+    if (e && !shed[i]) ++stats_.failed;
+    batch[i].done(e);
+  }
+
+  // What queued during this batch goes in the next one, after any reads posted meanwhile.
+  bool again = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty() && !scheduled_) again = scheduled_ = true;
+  }
+  if (again) post_([this] { run_batch(); });
+}
+
+}  // namespace cp2::db
