@@ -451,6 +451,9 @@ public:
   int retry_now(domain::unix_ms now) override {
     return timed(other_, [&] { return inner_.retry_now(now); });
   }
+  void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override {
+    timed(other_, [&] { inner_.unclaim(ids, now); });
+  }
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override {
     auto rows = timed(claim_, [&] { return inner_.claim_due(now, limit); });
     const auto t = steady::now();

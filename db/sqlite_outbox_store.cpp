@@ -3,6 +3,8 @@
 #include "db/transaction.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <tuple>
 
@@ -27,8 +29,41 @@ int sqlite_outbox_store::retry_now(domain::unix_ms now) {
   return q.exec();
 }
 
+namespace {
+
+// Lowers the connection's sync level to NORMAL for one transaction of its own. In WAL mode its
+// commit then skips the fsync and, should the power fail, may be lost, never corrupt: the next
+// FULL commit syncs it with its own, and checkpoints still sync. Only for changes whose loss is
+// harmless. Inside an open transaction (a batch) it changes nothing.
+class unsynced_commit {
+public:
+  explicit unsynced_commit(SQLite::Database& db) : db_(db) {
+    if (sqlite3_get_autocommit(db_.getHandle()) == 0) return;
+    previous_ = db_.execAndGet("PRAGMA synchronous").getInt();
+    db_.exec("PRAGMA synchronous = NORMAL");
+  }
+  ~unsynced_commit() {
+    if (previous_ < 0) return;
+    try {
+      db_.exec(fmt::format("PRAGMA synchronous = {}", previous_));
+    } catch (...) {
+    }
+  }
+  unsynced_commit(const unsynced_commit&) = delete;
+  unsynced_commit& operator=(const unsynced_commit&) = delete;
+
+private:
+  SQLite::Database& db_;
+  int previous_ = -1;
+};
+
+}  // namespace
+
 std::vector<domain::outbox_row> sqlite_outbox_store::claim_due(domain::unix_ms now, int limit) {
   std::vector<domain::outbox_row> rows;
+  // A claim need not survive a crash: at start every 'sending' row is queued again. So the
+  // sender's claims, which it waits for before sending, do not wait for the disk.
+  unsynced_commit unsynced(db_);
   in_transaction(db_, [&] {
     SQLite::Statement q(db_, R"sql(
 SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at
@@ -62,6 +97,20 @@ ORDER BY id LIMIT ?)sql");
     }
   });
   return rows;
+}
+
+void sqlite_outbox_store::unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) {
+  in_transaction(db_, [&] {
+    SQLite::Statement q(db_,
+                        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, updated_at = ? "
+                        "WHERE id = ? AND state = 'sending'");
+    for (auto id : ids) {
+      q.bind(1, static_cast<std::int64_t>(now));
+      q.bind(2, static_cast<std::int64_t>(id));
+      q.exec();
+      q.reset();
+    }
+  });
 }
 
 void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {

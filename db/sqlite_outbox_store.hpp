@@ -17,6 +17,7 @@ public:
   int recover_sending(domain::unix_ms now, domain::unix_ms older_than) override;
   int retry_now(domain::unix_ms now) override;
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override;
+  void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override;
   void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
                      domain::unix_ms now) override;
   void mark_retry(std::int64_t id, domain::unix_ms next_attempt, const std::string& error,

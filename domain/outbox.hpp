@@ -47,8 +47,11 @@ public:
   virtual int retry_now(unix_ms now) = 0;
   /// Marks up to `limit` due rows 'sending' and returns them, oldest first. A row is due when
   /// it is queued, its next attempt time has come, and no older row to the same phone is
-  /// still queued or sending.
+  /// still queued or sending. The claim itself need not be durable: recover_sending at start
+  /// returns what a crash left 'sending' to the queue.
   virtual std::vector<outbox_row> claim_due(unix_ms now, int limit) = 0;
+  /// Returns claimed rows that were never sent to the queue, as if never claimed.
+  virtual void unclaim(const std::vector<std::int64_t>& ids, unix_ms now) = 0;
   /// The provider accepted the row: never sent again. A sensitive body is redacted.
   virtual void mark_accepted(std::int64_t id, const std::string& message_id,
                              const std::string& cost, unix_ms now) = 0;

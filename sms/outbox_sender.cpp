@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <random>
 #include <set>
 
@@ -40,7 +41,9 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   sender_stats counters;
 
   // Only touched on the strand.
-  int in_flight = 0;
+  std::deque<domain::outbox_row> ready;  // claimed, waiting for a free slot and a token
+  int in_flight = 0;  // sent, the provider's answer awaited
+  int recording = 0;  // answered, the outcome not yet stored
   bool stopping = false;
   std::atomic<bool> loop_done{false};  // read by healthy() from other threads
   bool woken = false;  // a wake-up came while the loop was not waiting
@@ -62,8 +65,29 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     tokens = std::min<double>(opts.per_second, tokens + secs * opts.per_second);
   }
 
+  // Sends ready rows while a slot and a token are free. Called by the loop and by each
+  // completion, so a freed slot is refilled at once, without waiting for the database thread.
+  void pump() {
+    refill();
+    while (!stopping && !ready.empty() && in_flight < opts.max_in_flight && tokens >= 1) {
+      tokens -= 1;
+      auto row = std::move(ready.front());
+      ready.pop_front();
+      dispatch(std::move(row));
+    }
+  }
+
+  // How many more rows to claim: enough to refill every slot once more, and never more than a
+  // second's worth at the throttle, so that no claimed row waits long. Nothing while half the
+  // slots' worth is still ready, so that claims come in batches, not one per completion.
+  int wanted() const {
+    if (static_cast<int>(ready.size()) > opts.max_in_flight / 2) return 0;
+    int ahead = 2 * opts.max_in_flight - in_flight - static_cast<int>(ready.size());
+    return std::min(ahead, std::max(1, opts.per_second) - static_cast<int>(ready.size()));
+  }
+
   void maybe_finish_stop() {
-    if (stopping && loop_done && in_flight == 0 && on_stopped) {
+    if (stopping && loop_done && in_flight == 0 && recording == 0 && on_stopped) {
       stop_timer.cancel();
       std::exchange(on_stopped, nullptr)();
     }
@@ -85,16 +109,16 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       std::chrono::milliseconds wait = opts.idle_poll;
       bool more_now = false;
       try {
-        refill();
-        int room = opts.max_in_flight - in_flight;
-        int budget = std::min(room, static_cast<int>(tokens));
+        pump();
+        int budget = wanted();
         if (budget > 0) {
           auto now = clock.now();
-          auto rows = co_await run_write(writes, [this, now, budget] { return store.claim_due(now, budget); });
+          // Not through the writer: a claim does not wait for the disk (see claim_due).
+          auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
           healthy = true;
           std::size_t claimed = rows.size();
-          for (auto& row : rows) dispatch(std::move(row));
-          tokens -= static_cast<double>(claimed);
+          for (auto& row : rows) ready.push_back(std::move(row));
+          pump();
           more_now = claimed == static_cast<std::size_t>(budget);
         }
         if (!more_now && std::chrono::steady_clock::now() >= next_stale_check) {
@@ -108,7 +132,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
           if (stale > 0) spdlog::warn("outbox: {} messages stuck sending are queued again", stale);
         }
         if (!more_now) {
-          if (budget <= 0) {
+          if (budget <= 0 || !ready.empty()) {
             // Full, or out of tokens: a completion wakes us; tokens come back at per_second.
             wait = std::chrono::milliseconds(std::max(1, 1000 / std::max(1, opts.per_second)));
           } else if (auto next = co_await run_on(db_pool, [this] { return store.next_due(); }); next) {
@@ -131,6 +155,18 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       wake.expires_after(wait);
       co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
       woken = false;
+    }
+    if (!ready.empty()) {
+      // Claimed but never sent: back to the queue for the next run, attempts unchanged.
+      std::vector<std::int64_t> ids;
+      for (const auto& r : ready) ids.push_back(r.id);
+      ready.clear();
+      try {
+        co_await run_write(writes, [&] { store.unclaim(ids, clock.now()); });
+      } catch (const std::exception& e) {
+        spdlog::warn("outbox: {} claimed messages not returned to the queue ({}); the next start "
+                     "queues them again", ids.size(), e.what());
+      }
     }
     loop_done = true;
     maybe_finish_stop();
@@ -156,12 +192,18 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> complete(domain::outbox_row row, send_outcome o) {
     auto self = shared_from_this();
+    // The provider has answered: its slot is free for the next send while the outcome is
+    // stored. The row stays 'sending' until then, so no later message to the same phone is
+    // claimed before it is recorded.
+    --in_flight;
+    ++recording;
+    pump();
+    woken = true;
+    wake.cancel();
     struct done_guard {
       impl& s;
       ~done_guard() {
-        --s.in_flight;
-        s.woken = true;
-        s.wake.cancel();
+        --s.recording;
         s.maybe_finish_stop();
       }
     } guard{*this};
