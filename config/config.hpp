@@ -76,6 +76,11 @@ struct admin_config {
 /// [ussd]: the menus.
 struct ussd_config {
   std::vector<std::string> service_codes;  ///< dialled codes served; empty serves any
+  /// USSD requests worked on at once; beyond this a request gets the busy END at once.
+  int max_in_flight = 256;
+  /// A step whose change still waits for the database after this is dropped, whole, and
+  /// answered with the busy END.
+  std::chrono::milliseconds answer_within{2'000};
 };
 
 /// [limits]: abuse and lock-out limits.

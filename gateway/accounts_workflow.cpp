@@ -36,22 +36,33 @@ asio::awaitable<bool> accounts_workflow::has_account(domain::msisdn phone) {
   co_return co_await run_on(db_pool_, [&] { return service_.exists(phone); });
 }
 
-asio::awaitable<account_service::create_result> accounts_workflow::create(domain::msisdn phone,
-                                                                          domain::channel via) {
+namespace {
+
+// Hashing takes tens of milliseconds of CPU: not worth starting for a change already too late.
+void throw_if_late(domain::write_queue::deadline by) {
+  if (std::chrono::steady_clock::now() >= by) throw domain::write_shed();
+}
+
+}  // namespace
+
+asio::awaitable<account_service::create_result> accounts_workflow::create(
+    domain::msisdn phone, domain::channel via, domain::write_queue::deadline by) {
   // Looking first saves a hash (tens of ms of CPU) for every request about an existing account.
   if (co_await has_account(phone)) co_return account_service::create_result::exists;
+  throw_if_late(by);
   auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
-  auto r = co_await run_write(writes_, [&] { return service_.create(phone, creds, via); });
+  auto r = co_await run_write(writes_, [&] { return service_.create(phone, creds, via); }, by);
   if (r == account_service::create_result::created) outbox_changed_();
   co_return r;
 }
 
-asio::awaitable<account_service::reset_result> accounts_workflow::reset(domain::msisdn phone,
-                                                                        domain::channel via) {
-  auto check = co_await run_write(writes_, [&] { return service_.check_reset(phone, via); });
+asio::awaitable<account_service::reset_result> accounts_workflow::reset(
+    domain::msisdn phone, domain::channel via, domain::write_queue::deadline by) {
+  auto check = co_await run_write(writes_, [&] { return service_.check_reset(phone, via); }, by);
   if (check != account_service::reset_result::done) co_return check;
+  throw_if_late(by);
   auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
-  auto r = co_await run_write(writes_, [&] { return service_.reset(phone, creds, via); });
+  auto r = co_await run_write(writes_, [&] { return service_.reset(phone, creds, via); }, by);
   if (r == account_service::reset_result::done) outbox_changed_();
   co_return r;
 }

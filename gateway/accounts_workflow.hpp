@@ -49,13 +49,17 @@ public:
   /// True when `phone` has an account.
   boost::asio::awaitable<bool> has_account(domain::msisdn phone);
 
-  /// Creates an account (USSD or portal) and queues the credential SMS.
-  boost::asio::awaitable<domain::account_service::create_result> create(domain::msisdn phone,
-                                                                        domain::channel via);
+  /// Creates an account (USSD or portal) and queues the credential SMS. Throws
+  /// domain::write_shed, having changed nothing, when the change cannot start before `by`.
+  boost::asio::awaitable<domain::account_service::create_result> create(
+      domain::msisdn phone, domain::channel via,
+      domain::write_queue::deadline by = domain::write_queue::deadline::max());
 
-  /// Resets a password (USSD or portal) and queues the credential SMS.
-  boost::asio::awaitable<domain::account_service::reset_result> reset(domain::msisdn phone,
-                                                                      domain::channel via);
+  /// Resets a password (USSD or portal) and queues the credential SMS. Throws
+  /// domain::write_shed, having changed nothing, when the change cannot start before `by`.
+  boost::asio::awaitable<domain::account_service::reset_result> reset(
+      domain::msisdn phone, domain::channel via,
+      domain::write_queue::deadline by = domain::write_queue::deadline::max());
 
   /// Checks a login; false for a wrong password, an unknown user or a locked account alike.
   /// On success `phone` is set to the account's number.

@@ -14,6 +14,7 @@
 #include "gateway/accounts_workflow.hpp"
 #include "gateway/answer_cache.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/in_flight_limit.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/sodium_crypto.hpp"
@@ -99,8 +100,9 @@ struct app::impl {
         metrics(registry),
         ussd_limiter(cfg.limits.ussd_requests_per_minute, std::chrono::minutes(1)),
         login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),
+        ussd_in_flight(cfg.ussd.max_in_flight),
         services{cfg, workflow, menus, answers, db_pool, writer, outbox_store, application_flow, sessions,
-                 counties, metrics, *db, ussd_limiter, login_limiter},
+                 counties, metrics, *db, ussd_limiter, login_limiter, ussd_in_flight},
         backlog_timer(ioc) {}
 
   config::config cfg;
@@ -134,6 +136,7 @@ struct app::impl {
   gateway_metrics metrics;
   rate_limiter ussd_limiter;
   rate_limiter login_limiter;
+  in_flight_limit ussd_in_flight;
   route_services services;
   asio::steady_timer backlog_timer;  // refreshes the outbox gauges; only on ioc's threads
   router routes;

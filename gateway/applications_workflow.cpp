@@ -41,8 +41,9 @@ asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(do
 
 asio::awaitable<void> applications_workflow::save_field(domain::msisdn phone,
                                                         domain::profile_field field,
-                                                        std::string value) {
-  co_await run_write(writes_, [&] { service_.save_field(phone, field, value); });
+                                                        std::string value,
+                                                        domain::write_queue::deadline by) {
+  co_await run_write(writes_, [&] { service_.save_field(phone, field, value); }, by);
 }
 
 asio::awaitable<domain::profile> applications_workflow::profile(domain::msisdn phone) {
@@ -61,16 +62,16 @@ asio::awaitable<bool> applications_workflow::put_profile(domain::msisdn phone, d
   });
 }
 
-asio::awaitable<domain::apply_outcome> applications_workflow::apply(domain::msisdn phone,
-                                                                    std::string code) {
-  auto out = co_await run_write(writes_, [&] { return service_.apply(phone, code); });
+asio::awaitable<domain::apply_outcome> applications_workflow::apply(
+    domain::msisdn phone, std::string code, domain::write_queue::deadline by) {
+  auto out = co_await run_write(writes_, [&] { return service_.apply(phone, code); }, by);
   if (out.result == domain::apply_outcome::kind::submitted) outbox_changed_();
   co_return out;
 }
 
-asio::awaitable<domain::withdraw_result> applications_workflow::withdraw(domain::msisdn phone,
-                                                                         std::string ref) {
-  co_return co_await run_write(writes_, [&] { return service_.withdraw(phone, ref); });
+asio::awaitable<domain::withdraw_result> applications_workflow::withdraw(
+    domain::msisdn phone, std::string ref, domain::write_queue::deadline by) {
+  co_return co_await run_write(writes_, [&] { return service_.withdraw(phone, ref); }, by);
 }
 
 asio::awaitable<db::import_counts> applications_workflow::import(std::vector<domain::vacancy> all) {

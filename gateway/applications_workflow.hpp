@@ -37,18 +37,26 @@ public:
   /// catalog, the time. Looked up once per session (see session_facts_cache).
   boost::asio::awaitable<ussd::session_facts> session_facts_for(domain::msisdn phone);
 
+  // The changes below throw domain::write_shed, having changed nothing, when they cannot start
+  // before `by` (a USSD step's deadline).
+
   /// Stores one profile field.
-  boost::asio::awaitable<void> save_field(domain::msisdn phone, domain::profile_field field,
-                                          std::string value);
+  boost::asio::awaitable<void> save_field(
+      domain::msisdn phone, domain::profile_field field, std::string value,
+      domain::write_queue::deadline by = domain::write_queue::deadline::max());
   /// The whole profile.
   boost::asio::awaitable<domain::profile> profile(domain::msisdn phone);
   /// Replaces the whole profile; false when the phone has no account.
   boost::asio::awaitable<bool> put_profile(domain::msisdn phone, domain::profile p);
 
   /// Applies (SPEC 4.5); queues the confirmation SMS.
-  boost::asio::awaitable<domain::apply_outcome> apply(domain::msisdn phone, std::string code);
+  boost::asio::awaitable<domain::apply_outcome> apply(
+      domain::msisdn phone, std::string code,
+      domain::write_queue::deadline by = domain::write_queue::deadline::max());
   /// Withdraws an application while its vacancy is open.
-  boost::asio::awaitable<domain::withdraw_result> withdraw(domain::msisdn phone, std::string ref);
+  boost::asio::awaitable<domain::withdraw_result> withdraw(
+      domain::msisdn phone, std::string ref,
+      domain::write_queue::deadline by = domain::write_queue::deadline::max());
 
   /// Upserts validated vacancies in one transaction and rebuilds the catalog.
   boost::asio::awaitable<db::import_counts> import(std::vector<domain::vacancy> vacancies);

@@ -1,4 +1,5 @@
 #include "domain/outbox.hpp"
+#include "domain/write_queue.hpp"
 #include "gateway/accounts_workflow.hpp"
 #include "db/sqlite_ussd_events.hpp"
 #include "gateway/answer_cache.hpp"
@@ -7,6 +8,7 @@
 #include "sms/keywords.hpp"
 #include "gateway/applications_workflow.hpp"
 #include "gateway/form.hpp"
+#include "gateway/in_flight_limit.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 #include "sms/africastalking_protocol.hpp"
@@ -29,6 +31,8 @@ using domain::account_service;
 namespace {
 
 constexpr std::string_view apology = "END Sorry, something went wrong. Please try again in a few minutes.";
+// Overloaded: nothing of the request was done, and trying again soon is likely to work.
+constexpr std::string_view busy = "END The service is busy right now. Please dial again in a minute.";
 
 http_response ussd_answer(std::string text) {
   http_response r;
@@ -124,7 +128,18 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
     co_return ussd_answer("END Too many requests from this number. Please wait a minute and dial again.");
   }
 
+  // Past ussd.max_in_flight, waiting would only make every answer late: say so at once.
+  auto ticket = s.ussd_in_flight.try_enter();
+  if (!ticket) {
+    s.answers.abandon(session, text);
+    s.metrics.ussd_shed.child({"in_flight"}).inc();
+    co_return ussd_answer(std::string(busy));
+  }
+  // A change that cannot start by then is dropped whole (domain::write_shed).
+  const auto by = std::chrono::steady_clock::now() + s.cfg.ussd.answer_within;
+
   if (text.empty()) s.metrics.ussd_sessions_started.inc();
+  bool shed = false;
   try {
     // The facts are looked up once per session, so every replay of it sees the same ones.
     auto facts = s.sessions.find(session);
@@ -138,27 +153,27 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
       case ussd::action::none:
         break;
       case ussd::action::create_account: {
-        auto created = co_await s.accounts.create(*phone, domain::channel::ussd);
+        auto created = co_await s.accounts.create(*phone, domain::channel::ussd, by);
         r = s.menus.outcome_screen(r, to_result(created));
         break;
       }
       case ussd::action::reset_password: {
-        auto reset = co_await s.accounts.reset(*phone, domain::channel::ussd);
+        auto reset = co_await s.accounts.reset(*phone, domain::channel::ussd, by);
         r = s.menus.outcome_screen(r, to_result(reset));
         break;
       }
       case ussd::action::save_profile_field:
         // The next screen is already in r; it assumes the save, so a failure must throw.
-        co_await s.applications.save_field(*phone, r.field, r.value);
+        co_await s.applications.save_field(*phone, r.field, r.value, by);
         break;
       case ussd::action::apply: {
-        auto applied = co_await s.applications.apply(*phone, r.value);
+        auto applied = co_await s.applications.apply(*phone, r.value, by);
         if (applied.result == domain::apply_outcome::kind::submitted) s.metrics.applications_created.inc();
         r = s.menus.outcome_screen(r, to_result(applied));
         break;
       }
       case ussd::action::withdraw: {
-        auto withdrawn = co_await s.applications.withdraw(*phone, r.value);
+        auto withdrawn = co_await s.applications.withdraw(*phone, r.value, by);
         r = s.menus.outcome_screen(r, to_result(withdrawn));
         break;
       }
@@ -167,9 +182,17 @@ asio::awaitable<http_response> handle_ussd(route_services& s, http_request& req)
     spdlog::debug("ussd id={} screen={} end={}", req.request_id, r.where, r.end);
     s.sessions.note_screen(session, r.where);
     if (r.end) s.metrics.ussd_sessions_ended.child({r.where}).inc();
+  } catch (const domain::write_shed&) {
+    // Nothing was changed; the phone's retry is worked on afresh.
+    s.answers.abandon(session, text);
+    shed = true;
   } catch (...) {
     s.answers.abandon(session, text);
     throw;
+  }
+  if (shed) {
+    s.metrics.ussd_shed.child({"deadline"}).inc();
+    co_return ussd_answer(std::string(busy));
   }
   s.answers.put(session, text, answer);
   co_return ussd_answer(std::move(answer));

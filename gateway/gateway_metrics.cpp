@@ -33,7 +33,12 @@ gateway_metrics::gateway_metrics(metrics_registry& r)
                                        "Requests that failed on a database error (busy, locked, full, read-only).")
                           .child()),
       limits_refused(r.counter_family("cp2_limits_refused_total",
-                                      "Requests refused by an abuse limit, by limit.", {"limit"})) {
+                                      "Requests refused by an abuse limit, by limit.", {"limit"})),
+      ussd_shed(r.counter_family("cp2_ussd_shed_total",
+                                 "USSD requests answered 'busy, try again' because the gateway was "
+                                 "overloaded, by reason: in_flight (over ussd.max_in_flight) or "
+                                 "deadline (the change waited past ussd.answer_within; not made).",
+                                 {"reason"})) {
   r.gauge_callback("cp2_outbox_depth", "Outbound SMS not yet accepted or failed (queued or sending).",
                    [this] { return outbox_depth.load(); });
   r.gauge_callback("cp2_outbox_oldest_age_seconds", "Age of the oldest outbound SMS not yet accepted or failed.",

@@ -26,6 +26,7 @@ struct gateway_metrics {
   metrics_registry::family<metrics_registry::counter>& delivery_reports;   ///< state
   metrics_registry::counter& database_errors;
   metrics_registry::family<metrics_registry::counter>& limits_refused;    ///< limit
+  metrics_registry::family<metrics_registry::counter>& ussd_shed;         ///< reason
   /// Refreshed on the database thread every few seconds; read when /metrics is rendered.
   std::atomic<double> outbox_depth{0};
   std::atomic<double> outbox_oldest_seconds{0};

@@ -30,6 +30,7 @@ class rate_limiter;
 class applications_workflow;
 class session_facts_cache;
 class router;
+class in_flight_limit;
 
 /// What the route handlers use. Everything must outlive the server.
 struct route_services {
@@ -47,6 +48,7 @@ struct route_services {
   SQLite::Database& db;  ///< only on db_pool: session events
   rate_limiter& ussd_per_phone;      ///< limits.ussd_requests_per_minute
   rate_limiter& login_per_client;    ///< limits.login_failures_per_client
+  in_flight_limit& ussd_in_flight;   ///< ussd.max_in_flight
 };
 
 /// POST /callbacks/ussd, /callbacks/sms, /callbacks/dlr and /callbacks/ussd/events
