@@ -266,3 +266,34 @@ ORDER BY id LIMIT 32)sql");
   REQUIRE(rows.size() == 32);
   CHECK(rows.front().id < rows.back().id);
 }
+
+TEST_CASE("outbox: an unclaimed row is queued again as if never claimed, in its place") {
+  db_fixture f;
+  f.queue("254711111111", "a1");
+  f.queue("254711111111", "a2");
+  auto claimed = f.outbox.claim_due(1000, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(f.state_of(claimed[0].id) == "sending");
+  f.outbox.unclaim({claimed[0].id}, 1500);
+  CHECK(f.state_of(claimed[0].id) == "queued");
+  auto again = f.outbox.claim_due(2000, 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].body == "a1");     // a2 still waits behind it
+  CHECK(again[0].attempts == 1);    // the unclaimed claim did not count as an attempt
+  // A row no longer 'sending' (its outcome recorded) is left alone.
+  f.outbox.mark_accepted(again[0].id, "ATXid_9", "", 2000);
+  f.outbox.unclaim({again[0].id}, 2500);
+  CHECK(f.state_of(again[0].id) == "accepted");
+}
+
+TEST_CASE("outbox: a claim inside an open transaction joins it, and the sync level is restored") {
+  db_fixture f;
+  f.queue("254711111111", "a1");
+  auto level = [&] { return f.db->execAndGet("PRAGMA synchronous").getInt(); };
+  const int before = level();
+  CHECK(f.outbox.claim_due(1000, 10).size() == 1);
+  CHECK(level() == before);
+  f.queue("254722222222", "b1");
+  f.accounts.in_transaction([&] { CHECK(f.outbox.claim_due(1000, 10).size() == 1); });
+  CHECK(level() == before);
+}
