@@ -153,6 +153,8 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
   http_client_options options_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer timer_;
+  bool timer_armed_ = false;     // a wait on timer_ is pending (strand only)
+  bool timeout_posted_ = false;  // an immediate on_timeout is posted (strand only)
   CURLM* multi_ = nullptr;  // null once stopped
   std::unordered_map<curl_socket_t, std::shared_ptr<watch>> watches_;
   std::deque<std::unique_ptr<transfer>> queue_;
@@ -424,16 +426,33 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
     try {
       if (timeout_ms < 0) {
         me->timer_.cancel();
+        me->timer_armed_ = false;
         return 0;
       }
       auto self = me->weak_from_this().lock();
       if (!self) return 0;  // tearing down
-      // Even for 0 ms: curl must not be called from inside its own callback.
-      me->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-      // A wait that had already fired when expires_after cancelled it still runs with success;
+      // curl asks for a new timeout after almost every call. Re-arming the timer each time is
+      // a timerfd_settime system call, so: "now" is a post (curl must not be called from inside
+      // its own callback), and a later deadline than the armed one is left to the armed wait,
+      // whose early socket_action makes curl ask again with what remains.
+      if (timeout_ms == 0) {
+        if (!std::exchange(me->timeout_posted_, true))
+          asio::post(me->strand_, [self] {
+            self->timeout_posted_ = false;
+            self->on_timeout();
+          });
+        return 0;
+      }
+      auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      if (me->timer_armed_ && me->timer_.expiry() <= due) return 0;
+      me->timer_.expires_at(due);
+      me->timer_armed_ = true;
+      // A wait that had already fired when expires_at cancelled it still runs with success;
       // the extra curl_multi_socket_action it causes only finds nothing due.
       me->timer_.async_wait([self](error_code ec) {
-        if (!ec) self->on_timeout();
+        if (ec == asio::error::operation_aborted) return;
+        self->timer_armed_ = false;
+        self->on_timeout();
       });
     } catch (...) {
       return -1;
