@@ -12,9 +12,9 @@ void sqlite_account_store::in_transaction(const std::function<void()>& fn) {
 }
 
 std::optional<domain::account_record> sqlite_account_store::find_account(const std::string& phone) {
-  SQLite::Statement q(db_,
-                      "SELECT phone, username, password_hash, failed_logins, locked_until "
-                      "FROM accounts WHERE phone = ?");
+  auto q_lease = stmts_.use("SELECT phone, username, password_hash, failed_logins, locked_until "
+                            "FROM accounts WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, phone);
   if (!q.executeStep()) return std::nullopt;
   domain::account_record a;
@@ -27,9 +27,9 @@ std::optional<domain::account_record> sqlite_account_store::find_account(const s
 }
 
 void sqlite_account_store::insert_account(const domain::account_record& a, domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "INSERT INTO accounts (phone, username, password_hash, created_at, "
-                      "password_changed_at, failed_logins, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  auto q_lease = stmts_.use("INSERT INTO accounts (phone, username, password_hash, created_at, "
+                            "password_changed_at, failed_logins, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  auto& q = *q_lease;
   q.bind(1, a.phone);
   q.bind(2, a.username);
   q.bind(3, a.password_hash);
@@ -42,9 +42,9 @@ void sqlite_account_store::insert_account(const domain::account_record& a, domai
 
 void sqlite_account_store::update_password(const std::string& phone, const std::string& hash,
                                            domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "UPDATE accounts SET password_hash = ?, password_changed_at = ?, "
-                      "failed_logins = 0, locked_until = 0 WHERE phone = ?");
+  auto q_lease = stmts_.use("UPDATE accounts SET password_hash = ?, password_changed_at = ?, "
+                            "failed_logins = 0, locked_until = 0 WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, hash);
   q.bind(2, static_cast<std::int64_t>(now));
   q.bind(3, phone);
@@ -53,7 +53,8 @@ void sqlite_account_store::update_password(const std::string& phone, const std::
 
 void sqlite_account_store::update_login_state(const std::string& phone, int failed_logins,
                                               domain::unix_ms locked_until) {
-  SQLite::Statement q(db_, "UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE phone = ?");
+  auto q_lease = stmts_.use("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, failed_logins);
   q.bind(2, static_cast<std::int64_t>(locked_until));
   q.bind(3, phone);
@@ -62,7 +63,8 @@ void sqlite_account_store::update_login_state(const std::string& phone, int fail
 
 int sqlite_account_store::count_events(const std::string& phone, std::string_view kind,
                                        domain::unix_ms since) {
-  SQLite::Statement q(db_, "SELECT count(*) FROM limit_events WHERE phone = ? AND kind = ? AND at >= ?");
+  auto q_lease = stmts_.use("SELECT count(*) FROM limit_events WHERE phone = ? AND kind = ? AND at >= ?");
+  auto& q = *q_lease;
   q.bind(1, phone);
   q.bind(2, std::string(kind));
   q.bind(3, static_cast<std::int64_t>(since));
@@ -72,7 +74,8 @@ int sqlite_account_store::count_events(const std::string& phone, std::string_vie
 
 void sqlite_account_store::add_event(const std::string& phone, std::string_view kind,
                                      domain::unix_ms at) {
-  SQLite::Statement q(db_, "INSERT INTO limit_events (phone, kind, at) VALUES (?, ?, ?)");
+  auto q_lease = stmts_.use("INSERT INTO limit_events (phone, kind, at) VALUES (?, ?, ?)");
+  auto& q = *q_lease;
   q.bind(1, phone);
   q.bind(2, std::string(kind));
   q.bind(3, static_cast<std::int64_t>(at));
@@ -80,9 +83,9 @@ void sqlite_account_store::add_event(const std::string& phone, std::string_view 
 }
 
 void sqlite_account_store::enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "INSERT INTO outbox (phone, body, sensitive, kind, link_id, state, "
-                      "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
+  auto q_lease = stmts_.use("INSERT INTO outbox (phone, body, sensitive, kind, link_id, state, "
+                            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
+  auto& q = *q_lease;
   q.bind(1, sms.phone);
   q.bind(2, sms.body);
   q.bind(3, sms.sensitive ? 1 : 0);
@@ -95,16 +98,17 @@ void sqlite_account_store::enqueue_sms(const domain::outbound_sms& sms, domain::
 }
 
 bool sqlite_account_store::inbound_seen(const std::string& id) {
-  SQLite::Statement q(db_, "SELECT 1 FROM inbound_sms WHERE id = ?");
+  auto q_lease = stmts_.use("SELECT 1 FROM inbound_sms WHERE id = ?");
+  auto& q = *q_lease;
   q.bind(1, id);
   return q.executeStep();
 }
 
 bool sqlite_account_store::remember_inbound(const std::string& id, const std::string& phone,
                                             std::string_view keyword, domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "INSERT OR IGNORE INTO inbound_sms (id, phone, keyword, received_at) "
-                      "VALUES (?, ?, ?, ?)");
+  auto q_lease = stmts_.use("INSERT OR IGNORE INTO inbound_sms (id, phone, keyword, received_at) "
+                            "VALUES (?, ?, ?, ?)");
+  auto& q = *q_lease;
   q.bind(1, id);
   q.bind(2, phone);
   q.bind(3, std::string(keyword));
@@ -115,19 +119,22 @@ bool sqlite_account_store::remember_inbound(const std::string& id, const std::st
 void sqlite_account_store::set_opted_out(const std::string& phone, bool opted_out,
                                          domain::unix_ms now) {
   if (opted_out) {
-    SQLite::Statement q(db_, "INSERT OR IGNORE INTO opt_outs (phone, since) VALUES (?, ?)");
+    auto q_lease = stmts_.use("INSERT OR IGNORE INTO opt_outs (phone, since) VALUES (?, ?)");
+    auto& q = *q_lease;
     q.bind(1, phone);
     q.bind(2, static_cast<std::int64_t>(now));
     q.exec();
   } else {
-    SQLite::Statement q(db_, "DELETE FROM opt_outs WHERE phone = ?");
+    auto q_lease = stmts_.use("DELETE FROM opt_outs WHERE phone = ?");
+    auto& q = *q_lease;
     q.bind(1, phone);
     q.exec();
   }
 }
 
 bool sqlite_account_store::opted_out(const std::string& phone) {
-  SQLite::Statement q(db_, "SELECT 1 FROM opt_outs WHERE phone = ?");
+  auto q_lease = stmts_.use("SELECT 1 FROM opt_outs WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, phone);
   return q.executeStep();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // domain::account_store on SQLite.
 
+#include "db/statement_cache.hpp"
 #include "domain/accounts.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -12,7 +13,7 @@ namespace cp2::db {
 class sqlite_account_store final : public domain::account_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_account_store(SQLite::Database& db) : db_(db) {}
+  explicit sqlite_account_store(SQLite::Database& db) : db_(db), stmts_(db) {}
 
   void in_transaction(const std::function<void()>& fn) override;
   std::optional<domain::account_record> find_account(const std::string& phone) override;
@@ -32,6 +33,7 @@ public:
 
 private:
   SQLite::Database& db_;
+  statement_cache stmts_;  // prepared once, reused
 };
 
 }  // namespace cp2::db

@@ -34,16 +34,17 @@ void sqlite_application_store::in_transaction(const std::function<void()>& fn) {
 }
 
 bool sqlite_application_store::has_account(const std::string& phone) {
-  SQLite::Statement q(db_, "SELECT 1 FROM accounts WHERE phone = ?");
+  auto q_lease = stmts_.use("SELECT 1 FROM accounts WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, phone);
   return q.executeStep();
 }
 
 domain::profile sqlite_application_store::find_profile(const std::string& phone) {
   domain::profile p;
-  SQLite::Statement q(db_,
-                      "SELECT full_name, national_id, kra_pin, county, workstation, tsc_number "
-                      "FROM profiles WHERE phone = ?");
+  auto q_lease = stmts_.use("SELECT full_name, national_id, kra_pin, county, workstation, tsc_number "
+                            "FROM profiles WHERE phone = ?");
+  auto& q = *q_lease;
   q.bind(1, phone);
   if (!q.executeStep()) return p;
   p.full_name = q.getColumn(0).getString();
@@ -57,13 +58,14 @@ domain::profile sqlite_application_store::find_profile(const std::string& phone)
 
 void sqlite_application_store::save_profile(const std::string& phone, const domain::profile& p,
                                             domain::unix_ms now) {
-  SQLite::Statement q(db_, R"sql(
+  auto q_lease = stmts_.use(R"sql(
 INSERT INTO profiles (phone, full_name, national_id, kra_pin, county, workstation, tsc_number, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (phone) DO UPDATE SET full_name = excluded.full_name,
   national_id = excluded.national_id, kra_pin = excluded.kra_pin, county = excluded.county,
   workstation = excluded.workstation, tsc_number = excluded.tsc_number,
   updated_at = excluded.updated_at)sql");
+  auto& q = *q_lease;
   q.bind(1, phone);
   q.bind(2, p.full_name);
   q.bind(3, p.national_id);
@@ -76,11 +78,12 @@ ON CONFLICT (phone) DO UPDATE SET full_name = excluded.full_name,
 }
 
 std::optional<domain::vacancy> sqlite_application_store::find_vacancy(const std::string& code) {
-  return sqlite_vacancy_store(db_).find(code);
+  return vacancies_.find(code);
 }
 
 int sqlite_application_store::approved_count(const std::string& code) {
-  SQLite::Statement q(db_, "SELECT count(*) FROM applications WHERE vacancy = ? AND status = 'approved'");
+  auto q_lease = stmts_.use("SELECT count(*) FROM applications WHERE vacancy = ? AND status = 'approved'");
+  auto& q = *q_lease;
   q.bind(1, code);
   q.executeStep();
   return q.getColumn(0).getInt();
@@ -88,11 +91,11 @@ int sqlite_application_store::approved_count(const std::string& code) {
 
 std::vector<domain::application> sqlite_application_store::query(
     const std::string& where, const std::vector<std::string>& args, int limit) {
-  SQLite::Statement q(db_,
-                      "SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, "
-                      "v.role, v.station, v.closes_at FROM applications a "
-                      "JOIN vacancies v ON v.code = a.vacancy WHERE " + where +
-                          " ORDER BY a.created_at DESC, a.ref LIMIT " + std::to_string(limit));
+  auto q_lease = stmts_.use("SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, "
+                            "v.role, v.station, v.closes_at FROM applications a "
+                            "JOIN vacancies v ON v.code = a.vacancy WHERE " + where +
+                            " ORDER BY a.created_at DESC, a.ref LIMIT " + std::to_string(limit));
+  auto& q = *q_lease;
   for (std::size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
   std::vector<domain::application> out;
   while (q.executeStep()) {
@@ -124,9 +127,9 @@ std::optional<domain::application> sqlite_application_store::find_by_ref(const s
 }
 
 void sqlite_application_store::insert_application(const domain::application& a) {
-  SQLite::Statement q(db_,
-                      "INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
-                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto q_lease = stmts_.use("INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
+                            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto& q = *q_lease;
   q.bind(1, a.ref);
   q.bind(2, a.phone);
   q.bind(3, a.vacancy_code);
@@ -140,7 +143,8 @@ void sqlite_application_store::insert_application(const domain::application& a) 
 
 void sqlite_application_store::update_status(const std::string& ref, domain::application_status s,
                                              domain::unix_ms now) {
-  SQLite::Statement q(db_, "UPDATE applications SET status = ?, updated_at = ? WHERE ref = ?");
+  auto q_lease = stmts_.use("UPDATE applications SET status = ?, updated_at = ? WHERE ref = ?");
+  auto& q = *q_lease;
   q.bind(1, std::string(domain::to_string(s)));
   q.bind(2, static_cast<std::int64_t>(now));
   q.bind(3, ref);

@@ -1,6 +1,8 @@
 #pragma once
 // domain::application_store on SQLite: profiles, applications and what they need of vacancies.
 
+#include "db/statement_cache.hpp"
+#include "db/sqlite_vacancy_store.hpp"
 #include "domain/applications.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -26,7 +28,7 @@ struct application_listing {
 class sqlite_application_store final : public domain::application_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_application_store(SQLite::Database& db) : db_(db) {}
+  explicit sqlite_application_store(SQLite::Database& db) : db_(db), stmts_(db), vacancies_(db) {}
 
   void in_transaction(const std::function<void()>& fn) override;
   bool has_account(const std::string& phone) override;
@@ -54,6 +56,8 @@ private:
   std::vector<domain::application> query(const std::string& where,
                                          const std::vector<std::string>& args, int limit);
   SQLite::Database& db_;
+  statement_cache stmts_;  // prepared once, reused
+  sqlite_vacancy_store vacancies_;
 };
 
 }  // namespace cp2::db

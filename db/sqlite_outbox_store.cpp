@@ -11,9 +11,9 @@
 namespace cp2::db {
 
 int sqlite_outbox_store::recover_sending(domain::unix_ms now, domain::unix_ms older_than) {
-  SQLite::Statement q(db_,
-                      "UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? "
-                      "WHERE state = 'sending' AND updated_at < ?");
+  auto q_lease = stmts_.use("UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? "
+                            "WHERE state = 'sending' AND updated_at < ?");
+  auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(now));
   q.bind(2, static_cast<std::int64_t>(now));
   q.bind(3, static_cast<std::int64_t>(older_than));
@@ -21,9 +21,9 @@ int sqlite_outbox_store::recover_sending(domain::unix_ms now, domain::unix_ms ol
 }
 
 int sqlite_outbox_store::retry_now(domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND attempts > 0 "
-                      "AND next_attempt_at > ?");
+  auto q_lease = stmts_.use("UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND attempts > 0 "
+                            "AND next_attempt_at > ?");
+  auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(now));
   q.bind(2, static_cast<std::int64_t>(now));
   return q.exec();
@@ -65,13 +65,14 @@ std::vector<domain::outbox_row> sqlite_outbox_store::claim_due(domain::unix_ms n
   // sender's claims, which it waits for before sending, do not wait for the disk.
   unsynced_commit unsynced(db_);
   in_transaction(db_, [&] {
-    SQLite::Statement q(db_, R"sql(
+    auto q_lease = stmts_.use(R"sql(
 SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at
 FROM outbox o INDEXED BY outbox_queued
 WHERE state = 'queued' AND next_attempt_at <= ?
   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone = o.phone AND p.id < o.id
                   AND p.state IN ('queued', 'sending'))
 ORDER BY id LIMIT ?)sql");
+    auto& q = *q_lease;
     q.bind(1, static_cast<std::int64_t>(now));
     q.bind(2, limit);
     while (q.executeStep()) {
@@ -86,9 +87,9 @@ ORDER BY id LIMIT ?)sql");
       r.created_at = q.getColumn(7).getInt64();
       rows.push_back(std::move(r));
     }
-    SQLite::Statement mark(db_,
-                           "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
-                           "updated_at = ? WHERE id = ?");
+    auto mark_lease = stmts_.use("UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                                 "updated_at = ? WHERE id = ?");
+    auto& mark = *mark_lease;
     for (const auto& r : rows) {
       mark.bind(1, static_cast<std::int64_t>(now));
       mark.bind(2, static_cast<std::int64_t>(r.id));
@@ -101,9 +102,9 @@ ORDER BY id LIMIT ?)sql");
 
 void sqlite_outbox_store::unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) {
   in_transaction(db_, [&] {
-    SQLite::Statement q(db_,
-                        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, updated_at = ? "
-                        "WHERE id = ? AND state = 'sending'");
+    auto q_lease = stmts_.use("UPDATE outbox SET state = 'queued', attempts = attempts - 1, updated_at = ? "
+                              "WHERE id = ? AND state = 'sending'");
+    auto& q = *q_lease;
     for (auto id : ids) {
       q.bind(1, static_cast<std::int64_t>(now));
       q.bind(2, static_cast<std::int64_t>(id));
@@ -114,10 +115,12 @@ void sqlite_outbox_store::unclaim(const std::vector<std::int64_t>& ids, domain::
 }
 
 void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {
-  SQLite::Statement q(db_, "SELECT body FROM outbox WHERE id = ? AND sensitive = 1");
+  auto q_lease = stmts_.use("SELECT body FROM outbox WHERE id = ? AND sensitive = 1");
+  auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(id));
   if (!q.executeStep()) return;
-  SQLite::Statement u(db_, "UPDATE outbox SET body = ? WHERE id = ?");
+  auto u_lease = stmts_.use("UPDATE outbox SET body = ? WHERE id = ?");
+  auto& u = *u_lease;
   u.bind(1, domain::redact_password(q.getColumn(0).getString()));
   u.bind(2, static_cast<std::int64_t>(id));
   u.exec();
@@ -126,9 +129,9 @@ void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {
 void sqlite_outbox_store::mark_accepted(std::int64_t id, const std::string& message_id,
                                         const std::string& cost, domain::unix_ms now) {
   in_transaction(db_, [&] {
-    SQLite::Statement q(db_,
-                        "UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
-                        "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
+    auto q_lease = stmts_.use("UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
+                              "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
+    auto& q = *q_lease;
     q.bind(1, message_id);
     q.bind(2, cost);
     q.bind(3, static_cast<std::int64_t>(now));
@@ -141,9 +144,9 @@ void sqlite_outbox_store::mark_accepted(std::int64_t id, const std::string& mess
 
 void sqlite_outbox_store::mark_retry(std::int64_t id, domain::unix_ms next_attempt,
                                      const std::string& error, domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, "
-                      "updated_at = ? WHERE id = ? AND state = 'sending'");
+  auto q_lease = stmts_.use("UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, "
+                            "updated_at = ? WHERE id = ? AND state = 'sending'");
+  auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(next_attempt));
   q.bind(2, error);
   q.bind(3, static_cast<std::int64_t>(now));
@@ -153,8 +156,8 @@ void sqlite_outbox_store::mark_retry(std::int64_t id, domain::unix_ms next_attem
 
 void sqlite_outbox_store::mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) {
   in_transaction(db_, [&] {
-    SQLite::Statement q(db_,
-                        "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?");
+    auto q_lease = stmts_.use("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?");
+    auto& q = *q_lease;
     q.bind(1, error);
     q.bind(2, static_cast<std::int64_t>(now));
     q.bind(3, static_cast<std::int64_t>(id));
@@ -164,7 +167,8 @@ void sqlite_outbox_store::mark_failed(std::int64_t id, const std::string& error,
 }
 
 std::pair<int, std::optional<domain::unix_ms>> sqlite_outbox_store::backlog() {
-  SQLite::Statement q(db_, "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')");
+  auto q_lease = stmts_.use("SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')");
+  auto& q = *q_lease;
   q.executeStep();
   std::optional<domain::unix_ms> oldest;
   if (!q.getColumn(1).isNull()) oldest = q.getColumn(1).getInt64();
@@ -172,7 +176,8 @@ std::pair<int, std::optional<domain::unix_ms>> sqlite_outbox_store::backlog() {
 }
 
 std::optional<domain::unix_ms> sqlite_outbox_store::next_due() {
-  SQLite::Statement q(db_, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'");
+  auto q_lease = stmts_.use("SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'");
+  auto& q = *q_lease;
   q.executeStep();
   if (q.getColumn(0).isNull()) return std::nullopt;
   return q.getColumn(0).getInt64();
@@ -194,7 +199,8 @@ const char* state_name(domain::delivery d) {
 bool sqlite_outbox_store::update_delivery(const std::string& message_id, domain::delivery state,
                                           const std::string& status,
                                           const std::string& failure_reason, domain::unix_ms now) {
-  SQLite::Statement find(db_, "SELECT id, state FROM outbox WHERE provider_message_id = ?");
+  auto find_lease = stmts_.use("SELECT id, state FROM outbox WHERE provider_message_id = ?");
+  auto& find = *find_lease;
   find.bind(1, message_id);
   if (!find.executeStep()) return false;
   auto id = find.getColumn(0).getInt64();
@@ -203,9 +209,9 @@ bool sqlite_outbox_store::update_delivery(const std::string& message_id, domain:
   bool final_now = current == "delivered" || current == "failed";
   bool backwards = state == domain::delivery::sent && current == "sent";
   if (final_now || backwards) return true;
-  SQLite::Statement u(db_,
-                      "UPDATE outbox SET state = ?, delivery_status = ?, failure_reason = ?, "
-                      "updated_at = ? WHERE id = ?");
+  auto u_lease = stmts_.use("UPDATE outbox SET state = ?, delivery_status = ?, failure_reason = ?, "
+                            "updated_at = ? WHERE id = ?");
+  auto& u = *u_lease;
   u.bind(1, state_name(state));
   u.bind(2, status);
   u.bind(3, failure_reason);
@@ -216,9 +222,9 @@ bool sqlite_outbox_store::update_delivery(const std::string& message_id, domain:
 }
 
 void sqlite_outbox_store::apply_waiting_reports(const std::string& message_id, domain::unix_ms now) {
-  SQLite::Statement q(db_,
-                      "SELECT id, state, status, failure_reason FROM delivery_reports "
-                      "WHERE provider_message_id = ? AND applied = 0 ORDER BY id");
+  auto q_lease = stmts_.use("SELECT id, state, status, failure_reason FROM delivery_reports "
+                            "WHERE provider_message_id = ? AND applied = 0 ORDER BY id");
+  auto& q = *q_lease;
   q.bind(1, message_id);
   std::vector<std::tuple<std::int64_t, std::string, std::string, std::string>> waiting;
   while (q.executeStep())
@@ -229,7 +235,8 @@ void sqlite_outbox_store::apply_waiting_reports(const std::string& message_id, d
              : state == "failed"  ? domain::delivery::failed
                                   : domain::delivery::sent;
     update_delivery(message_id, d, status, reason, now);
-    SQLite::Statement done(db_, "UPDATE delivery_reports SET applied = 1 WHERE id = ?");
+    auto done_lease = stmts_.use("UPDATE delivery_reports SET applied = 1 WHERE id = ?");
+    auto& done = *done_lease;
     done.bind(1, static_cast<std::int64_t>(report_id));
     done.exec();
   }
@@ -241,9 +248,9 @@ domain::report_result sqlite_outbox_store::apply_delivery_report(
   bool applied = false;
   in_transaction(db_, [&] {
     applied = update_delivery(message_id, state, status, failure_reason, now);
-    SQLite::Statement q(db_,
-                        "INSERT INTO delivery_reports (provider_message_id, state, status, "
-                        "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");
+    auto q_lease = stmts_.use("INSERT INTO delivery_reports (provider_message_id, state, status, "
+                              "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");
+    auto& q = *q_lease;
     q.bind(1, message_id);
     q.bind(2, state_name(state));
     q.bind(3, status);

@@ -1,6 +1,7 @@
 #pragma once
 // domain::outbox_store on SQLite.
 
+#include "db/statement_cache.hpp"
 #include "domain/outbox.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -12,7 +13,7 @@ namespace cp2::db {
 class sqlite_outbox_store final : public domain::outbox_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_outbox_store(SQLite::Database& db) : db_(db) {}
+  explicit sqlite_outbox_store(SQLite::Database& db) : db_(db), stmts_(db) {}
 
   int recover_sending(domain::unix_ms now, domain::unix_ms older_than) override;
   int retry_now(domain::unix_ms now) override;
@@ -37,6 +38,7 @@ private:
                        domain::unix_ms now);
   void apply_waiting_reports(const std::string& message_id, domain::unix_ms now);
   SQLite::Database& db_;
+  statement_cache stmts_;  // prepared once, reused
 };
 
 }  // namespace cp2::db

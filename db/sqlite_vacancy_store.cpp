@@ -34,8 +34,9 @@ import_counts sqlite_vacancy_store::upsert(const std::vector<domain::vacancy>& a
                                            domain::unix_ms now) {
   import_counts counts;
   in_transaction(db_, [&] {
-    SQLite::Statement exists(db_, "SELECT 1 FROM vacancies WHERE code = ?");
-    SQLite::Statement q(db_, R"sql(
+    auto exists_lease = stmts_.use("SELECT 1 FROM vacancies WHERE code = ?");
+    auto& exists = *exists_lease;
+    auto q_lease = stmts_.use(R"sql(
 INSERT INTO vacancies (code, exam, activity, venue, role, county, subcounty, station, slots,
                        description, opens_at, closes_at, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -44,6 +45,7 @@ ON CONFLICT (code) DO UPDATE SET exam = excluded.exam, activity = excluded.activ
   subcounty = excluded.subcounty, station = excluded.station, slots = excluded.slots,
   description = excluded.description, opens_at = excluded.opens_at,
   closes_at = excluded.closes_at, updated_at = excluded.updated_at)sql");
+    auto& q = *q_lease;
     for (const auto& v : all) {
       exists.bind(1, v.code);
       bool known = exists.executeStep();
@@ -67,31 +69,33 @@ ON CONFLICT (code) DO UPDATE SET exam = excluded.exam, activity = excluded.activ
 }
 
 std::optional<domain::vacancy> sqlite_vacancy_store::find(const std::string& code) {
-  SQLite::Statement q(db_, std::string("SELECT ") + vacancy_columns + " FROM vacancies WHERE code = ?");
+  auto q_lease = stmts_.use(std::string("SELECT ") + vacancy_columns + " FROM vacancies WHERE code = ?");
+  auto& q = *q_lease;
   q.bind(1, code);
   if (!q.executeStep()) return std::nullopt;
   return read_vacancy(q);
 }
 
 std::vector<domain::vacancy> sqlite_vacancy_store::all() {
-  SQLite::Statement q(db_, std::string("SELECT ") + vacancy_columns + " FROM vacancies");
+  auto q_lease = stmts_.use(std::string("SELECT ") + vacancy_columns + " FROM vacancies");
+  auto& q = *q_lease;
   std::vector<domain::vacancy> out;
   while (q.executeStep()) out.push_back(read_vacancy(q));
   return out;
 }
 
 std::map<std::string, int> sqlite_vacancy_store::approved_counts() {
-  SQLite::Statement q(db_,
-                      "SELECT vacancy, count(*) FROM applications WHERE status = 'approved' GROUP BY vacancy");
+  auto q_lease = stmts_.use("SELECT vacancy, count(*) FROM applications WHERE status = 'approved' GROUP BY vacancy");
+  auto& q = *q_lease;
   std::map<std::string, int> out;
   while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
   return out;
 }
 
 std::vector<domain::county_entry> sqlite_vacancy_store::counties() {
-  SQLite::Statement q(db_,
-                      "SELECT c.name, s.name FROM counties c LEFT JOIN subcounties s ON s.county = c.name "
-                      "ORDER BY c.position, s.position");
+  auto q_lease = stmts_.use("SELECT c.name, s.name FROM counties c LEFT JOIN subcounties s ON s.county = c.name "
+                            "ORDER BY c.position, s.position");
+  auto& q = *q_lease;
   std::vector<domain::county_entry> out;
   while (q.executeStep()) {
     auto county = q.getColumn(0).getString();

@@ -1,6 +1,7 @@
 #pragma once
 // Vacancies: the import's upsert, the catalog's source, counties, and the operators' listing.
 
+#include "db/statement_cache.hpp"
 #include "domain/clock.hpp"
 #include "domain/vacancy.hpp"
 
@@ -40,7 +41,7 @@ struct vacancy_listing {
 class sqlite_vacancy_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_vacancy_store(SQLite::Database& db) : db_(db) {}
+  explicit sqlite_vacancy_store(SQLite::Database& db) : db_(db), stmts_(db) {}
 
   /// Inserts or replaces every vacancy by code, in one transaction.
   import_counts upsert(const std::vector<domain::vacancy>& all, domain::unix_ms now);
@@ -57,6 +58,7 @@ public:
 
 private:
   SQLite::Database& db_;
+  statement_cache stmts_;  // prepared once, reused
 };
 
 }  // namespace cp2::db
