@@ -156,7 +156,7 @@ std::vector<domain::application> sqlite_application_store::list_for(const std::s
 }
 
 void sqlite_application_store::enqueue_sms(const domain::outbound_sms& sms, domain::unix_ms now) {
-  sqlite_account_store(db_).enqueue_sms(sms, now);
+  accounts_.enqueue_sms(sms, now);
 }
 
 std::vector<application_listing> sqlite_application_store::list_all(const application_filter& f) {
@@ -201,7 +201,7 @@ std::vector<application_listing> sqlite_application_store::list_all(const applic
 }
 
 bool sqlite_application_store::opted_out(const std::string& phone) {
-  return sqlite_account_store(db_).opted_out(phone);
+  return accounts_.opted_out(phone);
 }
 
 }  // namespace cp2::db

@@ -2,6 +2,7 @@
 // domain::application_store on SQLite: profiles, applications and what they need of vacancies.
 
 #include "db/statement_cache.hpp"
+#include "db/sqlite_account_store.hpp"
 #include "db/sqlite_vacancy_store.hpp"
 #include "domain/applications.hpp"
 
@@ -28,7 +29,7 @@ struct application_listing {
 class sqlite_application_store final : public domain::application_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_application_store(SQLite::Database& db) : db_(db), stmts_(db), vacancies_(db) {}
+  explicit sqlite_application_store(SQLite::Database& db) : db_(db), stmts_(db), vacancies_(db), accounts_(db) {}
 
   void in_transaction(const std::function<void()>& fn) override;
   bool has_account(const std::string& phone) override;
@@ -57,7 +58,8 @@ private:
                                          const std::vector<std::string>& args, int limit);
   SQLite::Database& db_;
   statement_cache stmts_;  // prepared once, reused
-  sqlite_vacancy_store vacancies_;
+  sqlite_vacancy_store vacancies_;  // for find_vacancy
+  sqlite_account_store accounts_;   // for the outbox and opt-outs
 };
 
 }  // namespace cp2::db
