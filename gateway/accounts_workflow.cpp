@@ -38,19 +38,35 @@ asio::awaitable<bool> accounts_workflow::has_account(domain::msisdn phone) {
 
 namespace {
 
-// Hashing takes tens of milliseconds of CPU: not worth starting for a change already too late.
-void throw_if_late(domain::write_queue::deadline by) {
-  if (std::chrono::steady_clock::now() >= by) throw domain::write_shed();
-}
+// Hashes queued or running on the CPU pool at most, for a change with a deadline (USSD). A
+// hash takes tens of milliseconds (77 ms measured on the reference machine) on a pool of two
+// threads, so 16 of them are about 0.6 s of work: more would only produce hashes whose
+// account is dropped as late. Without a deadline (SMS, portal) a change always waits its turn.
+constexpr int max_hashes_queued = 16;
 
 }  // namespace
+
+void accounts_workflow::throw_if_late(domain::write_queue::deadline by) const {
+  if (by == domain::write_queue::deadline::max()) return;
+  if (std::chrono::steady_clock::now() >= by || hashes_queued_.load() >= max_hashes_queued)
+    throw domain::write_shed();
+}
+
+asio::awaitable<domain::credentials> accounts_workflow::new_credentials() {
+  ++hashes_queued_;
+  struct leave {
+    std::atomic<int>& n;
+    ~leave() { --n; }
+  } guard{hashes_queued_};
+  co_return co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
+}
 
 asio::awaitable<account_service::create_result> accounts_workflow::create(
     domain::msisdn phone, domain::channel via, domain::write_queue::deadline by) {
   // Looking first saves a hash (tens of ms of CPU) for every request about an existing account.
   if (co_await has_account(phone)) co_return account_service::create_result::exists;
   throw_if_late(by);
-  auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
+  auto creds = co_await new_credentials();
   auto r = co_await run_write(writes_, [&] { return service_.create(phone, creds, via); }, by);
   if (r == account_service::create_result::created) outbox_changed_();
   co_return r;
@@ -61,7 +77,7 @@ asio::awaitable<account_service::reset_result> accounts_workflow::reset(
   auto check = co_await run_write(writes_, [&] { return service_.check_reset(phone, via); }, by);
   if (check != account_service::reset_result::done) co_return check;
   throw_if_late(by);
-  auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
+  auto creds = co_await new_credentials();
   auto r = co_await run_write(writes_, [&] { return service_.reset(phone, creds, via); }, by);
   if (r == account_service::reset_result::done) outbox_changed_();
   co_return r;
@@ -113,7 +129,7 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
         fresh = co_await once([&] { service_.create(phone, {}, domain::channel::sms, in.link_id); });
         break;
       }
-      auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
+      auto creds = co_await new_credentials();
       fresh = co_await once([&] { service_.create(phone, creds, domain::channel::sms, in.link_id); });
       break;
     }
@@ -139,7 +155,7 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
         break;
       }
       if (*check != account_service::reset_result::done) break;
-      auto creds = co_await run_on(cpu_pool_, [&] { return domain::make_credentials(random_, hasher_); });
+      auto creds = co_await new_credentials();
       fresh = co_await once([&] { service_.reset(phone, creds, domain::channel::sms, in.link_id); });
       break;
     }

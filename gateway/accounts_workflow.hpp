@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -71,6 +72,12 @@ public:
   boost::asio::awaitable<sms_handling> handle_sms(inbound_sms sms);
 
 private:
+  // Throws domain::write_shed when a change due by `by` is already late, or when so many
+  // passwords wait to be hashed that it would be.
+  void throw_if_late(domain::write_queue::deadline by) const;
+  // New credentials, hashed on the CPU pool; counted in hashes_queued_ meanwhile.
+  boost::asio::awaitable<domain::credentials> new_credentials();
+
   boost::asio::thread_pool& db_pool_;
   domain::write_queue& writes_;
   boost::asio::thread_pool& cpu_pool_;
@@ -81,6 +88,7 @@ private:
   domain::application_service& applications_;
   std::function<void()> outbox_changed_;
   std::string dummy_hash_;
+  std::atomic<int> hashes_queued_{0};
 };
 
 }  // namespace cp2::gateway

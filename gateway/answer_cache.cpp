@@ -11,36 +11,32 @@ std::string answer_cache::key(const std::string& session, const std::string& tex
   return k;
 }
 
-void answer_cache::sweep(clock::time_point now) {
-  if (now < next_sweep_) return;
-  next_sweep_ = now + std::chrono::seconds(10);
-  for (auto it = entries_.begin(); it != entries_.end();)
-    it = it->second.expires <= now ? entries_.erase(it) : std::next(it);
-}
-
 answer_cache::state answer_cache::claim(const std::string& session, const std::string& text,
                                         std::string& answer) {
   auto now = clock::now();
+  auto k = key(session, text);
   std::lock_guard lock(mu_);
-  sweep(now);
-  auto [it, inserted] = entries_.try_emplace(key(session, text));
-  if (inserted || it->second.expires <= now) {
-    it->second = entry{{}, true, now + ttl_};
+  auto* e = entries_.find(k, now);
+  if (!e) {
+    entries_.put(k, entry{{}, true}, now);
     return state::absent;
   }
-  if (it->second.pending) return state::pending;
-  answer = it->second.answer;
+  if (e->pending) return state::pending;
+  answer = e->answer;
   return state::answered;
 }
 
 void answer_cache::put(const std::string& session, const std::string& text, std::string answer) {
+  auto now = clock::now();
+  auto k = key(session, text);
   std::lock_guard lock(mu_);
-  entries_[key(session, text)] = entry{std::move(answer), false, clock::now() + ttl_};
+  entries_.put(k, entry{std::move(answer), false}, now);
 }
 
 void answer_cache::abandon(const std::string& session, const std::string& text) {
+  auto k = key(session, text);
   std::lock_guard lock(mu_);
-  entries_.erase(key(session, text));
+  entries_.erase(k);
 }
 
 std::size_t answer_cache::size() const {

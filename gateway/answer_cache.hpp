@@ -2,21 +2,24 @@
 // Remembered USSD answers (SPEC 3.1, 7): the aggregator retries, and a repeated request must
 // get the same answer without a second side effect.
 
+#include "gateway/expiring_map.hpp"
+
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 namespace cp2::gateway {
 
-/// Answers by (sessionId, text), kept for `ttl` (at least a session's 180 s life).
+/// Answers by (sessionId, text), kept for `ttl` (at least a session's 180 s life), at most
+/// `max_entries` of them (the oldest go first).
 /// Thread safety: all members may be called from any thread.
 class answer_cache {
 public:
   using clock = std::chrono::steady_clock;
 
-  explicit answer_cache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  answer_cache(std::chrono::milliseconds ttl, std::size_t max_entries) : entries_(ttl, max_entries) {}
 
   /// What a lookup found.
   enum class state { absent, pending, answered };
@@ -35,15 +38,11 @@ private:
   struct entry {
     std::string answer;
     bool pending = true;
-    clock::time_point expires;
   };
   static std::string key(const std::string& session, const std::string& text);
-  void sweep(clock::time_point now);
 
-  std::chrono::milliseconds ttl_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, entry> entries_;
-  clock::time_point next_sweep_ = clock::now();
+  expiring_map<entry> entries_;
 };
 
 }  // namespace cp2::gateway

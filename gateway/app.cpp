@@ -95,8 +95,10 @@ struct app::impl {
                          [this] { if (sender) sender->notify(); }),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
                                    cfg.limits.credential_sms_per_day, county_names(counties)}),
-        answers(std::chrono::minutes(5)),
-        sessions(std::chrono::minutes(5)),
+        // A session lives at most 180 s on the network; a retry comes within seconds. The
+        // bounds keep memory flat under a flood of new sessions (docs/performance.md).
+        answers(std::chrono::minutes(5), 200'000),
+        sessions(std::chrono::minutes(5), 50'000),
         metrics(registry),
         ussd_limiter(cfg.limits.ussd_requests_per_minute, std::chrono::minutes(1)),
         login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),

@@ -109,31 +109,28 @@ asio::awaitable<domain::decision_outcome> applications_workflow::decide(
 
 std::optional<ussd::session_facts> session_facts_cache::find(const std::string& session) {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(session);
-  if (it == entries_.end() || it->second.expires <= clock::now()) return std::nullopt;
-  return it->second.facts;
+  auto* e = entries_.find(session, clock::now());
+  if (!e) return std::nullopt;
+  return e->facts;
 }
 
 void session_facts_cache::note_screen(const std::string& session, const std::string& screen) {
   std::lock_guard lock(mu_);
-  if (auto it = entries_.find(session); it != entries_.end()) it->second.last_screen = screen;
+  // Noting a screen keeps the session's facts alive as long as it goes on.
+  auto now = clock::now();
+  if (auto* e = entries_.find(session, now)) entries_.put(session, entry{std::move(e->facts), screen}, now);
 }
 
 std::string session_facts_cache::last_screen(const std::string& session) {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(session);
-  return it == entries_.end() ? std::string() : it->second.last_screen;
+  auto* e = entries_.find(session, clock::now());
+  return e ? e->last_screen : std::string();
 }
 
 void session_facts_cache::put(const std::string& session, ussd::session_facts facts) {
   auto now = clock::now();
   std::lock_guard lock(mu_);
-  if (now >= next_sweep_) {
-    next_sweep_ = now + std::chrono::seconds(10);
-    for (auto it = entries_.begin(); it != entries_.end();)
-      it = it->second.expires <= now ? entries_.erase(it) : std::next(it);
-  }
-  entries_[session] = entry{std::move(facts), now + ttl_, {}};
+  entries_.put(session, entry{std::move(facts), {}}, now);
 }
 
 }  // namespace cp2::gateway

@@ -7,6 +7,7 @@
 #include "domain/applications.hpp"
 #include "domain/write_queue.hpp"
 #include "gateway/catalog_holder.hpp"
+#include "gateway/expiring_map.hpp"
 #include "ussd/engine.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
-#include <unordered_map>
 
 namespace boost::asio {
 class thread_pool;
@@ -86,11 +86,13 @@ private:
   std::function<void()> outbox_changed_;
 };
 
-/// The facts of each live USSD session, so that every replay of it sees the same ones.
+/// The facts of each live USSD session, so that every replay of it sees the same ones. Kept
+/// `ttl` after the session's last step, at most `max_sessions` of them (the oldest go first).
 /// Thread safety: any thread.
 class session_facts_cache {
 public:
-  explicit session_facts_cache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  session_facts_cache(std::chrono::milliseconds ttl, std::size_t max_sessions)
+      : entries_(ttl, max_sessions) {}
   /// The facts stored for `session`, if any (and not expired).
   std::optional<ussd::session_facts> find(const std::string& session);
   /// Stores the facts of `session`.
@@ -104,13 +106,10 @@ private:
   using clock = std::chrono::steady_clock;
   struct entry {
     ussd::session_facts facts;
-    clock::time_point expires;
     std::string last_screen;
   };
-  std::chrono::milliseconds ttl_;
   std::mutex mu_;
-  std::unordered_map<std::string, entry> entries_;
-  clock::time_point next_sweep_ = clock::now();
+  expiring_map<entry> entries_;
 };
 
 }  // namespace cp2::gateway

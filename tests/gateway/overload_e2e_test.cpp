@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace cp2::test;
 using namespace std::chrono_literals;
@@ -83,4 +85,34 @@ TEST_CASE("overload: past ussd.max_in_flight a request is answered busy at once"
   CHECK(has(confirm.get().body, "will arrive by SMS"));
   // The place is free again.
   CHECK(ussd(gw.port(), "T1", "").body.rfind("CON ", 0) == 0);
+}
+
+TEST_CASE("overload: a burst of account creations sheds what the password hashing cannot take") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir, {"CP2_USSD_ANSWER_WITHIN=30s", "CP2_LIMITS_CREDENTIAL_SMS_PER_MINUTE=1000"}));
+  constexpr int n = 40;  // more than the 16 hashes allowed to queue
+  auto phone = [](int i) { return "07120002" + std::to_string(10 + i); };
+  auto step = [&](int i, const std::string& text) {
+    return post_form(gw.port(), "/callbacks/ussd",
+                     "sessionId=B" + std::to_string(i) + "&serviceCode=x&phoneNumber=" + phone(i) +
+                         "&text=" + form_escape(text));
+  };
+  for (int i = 0; i < n; ++i) REQUIRE(has(step(i, "1").body, "Create a CP2 account"));
+  std::vector<std::future<http_reply>> confirms;
+  for (int i = 0; i < n; ++i) confirms.push_back(std::async(std::launch::async, [&, i] { return step(i, "1*1"); }));
+  int created = 0, busy = 0;
+  std::vector<int> shed;
+  for (int i = 0; i < n; ++i) {
+    auto body = confirms[i].get().body;
+    if (has(body, "will arrive by SMS")) ++created;
+    else if (body == "END The service is busy right now. Please dial again in a minute.") shed.push_back(i), ++busy;
+  }
+  CHECK(created + busy == n);
+  CHECK(created >= 16);
+  CHECK(busy >= 1);
+  // A shed creation left nothing behind: that phone can still create its account.
+  REQUIRE_FALSE(shed.empty());
+  auto again = post_form(gw.port(), "/callbacks/ussd",
+                         "sessionId=C1&serviceCode=x&phoneNumber=" + phone(shed.front()) + "&text=");
+  CHECK(has(again.body, "1. Create account"));
 }
