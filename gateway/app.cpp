@@ -97,8 +97,8 @@ struct app::impl {
                                    cfg.limits.credential_sms_per_day, county_names(counties)}),
         // A session lives at most 180 s on the network; a retry comes within seconds. The
         // bounds keep memory flat under a flood of new sessions (docs/performance.md).
-        answers(std::chrono::minutes(5), 200'000),
-        sessions(std::chrono::minutes(5), 50'000),
+        answers(std::chrono::minutes(5), 50'000),
+        sessions(std::chrono::minutes(5), 20'000),
         metrics(registry),
         ussd_limiter(cfg.limits.ussd_requests_per_minute, std::chrono::minutes(1)),
         login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),
