@@ -77,7 +77,7 @@ struct admin_config {
 struct ussd_config {
   std::vector<std::string> service_codes;  ///< dialled codes served; empty serves any
   /// USSD requests worked on at once; beyond this a request gets the busy END at once.
-  int max_in_flight = 256;
+  int max_in_flight = 64;
   /// A step whose change still waits for the database after this is dropped, whole, and
   /// answered with the busy END.
   std::chrono::milliseconds answer_within{2'000};
