@@ -1,5 +1,6 @@
 // Test data for the USSD load test (issue #8):
-//   bench_seed vacancies [--count 10000] --out FILE.csv
+//   bench_seed vacancies [--count 10000] [--first 0] --out FILE.csv
+//     (the importer takes 20,000 rows a file: --first 20000 and so on for more)
 //     writes a vacancy CSV that `cp2-gateway import-vacancies` accepts: every county and
 //     sub-county of data/kenya-counties.csv, three examinations with their activities, venues
 //     and roles, every vacancy open now (opened 60 days ago, closing in two years);
@@ -37,6 +38,7 @@ using steady = std::chrono::steady_clock;
 struct seed_options {
   std::string what;  // "vacancies" or "accounts"
   long long count = 0;
+  long long first = 0;  // vacancies: the first row's number, so several files add up
   std::string out;
   std::string db_path;
   long long phone_base = 254'710'000'000;
@@ -45,7 +47,7 @@ struct seed_options {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: bench_seed vacancies [--count N=10000] --out FILE.csv\n"
+               "usage: bench_seed vacancies [--count N=10000] [--first 0] --out FILE.csv\n"
                "       bench_seed accounts [--count N=1000000] --db PATH "
                "[--phone-base 254710000000] [--batch 100000]\n");
 }
@@ -69,6 +71,7 @@ bool parse_options(int argc, char** argv, seed_options& o) {
     bool ok = true;
     if (arg == "--count") ok = parse_number(value, 1, 100'000'000, o.count);
     else if (arg == "--phone-base") ok = parse_number(value, 254'100'000'000, 254'799'999'999, o.phone_base);
+    else if (arg == "--first") ok = parse_number(value, 0, 100'000'000, o.first);
     else if (arg == "--batch") ok = parse_number(value, 1, 10'000'000, o.batch);
     else if (arg == "--out") o.out = value;
     else if (arg == "--db") o.db_path = value;
@@ -155,7 +158,7 @@ int write_vacancies(const seed_options& o) {
   }
   out << "code,exam,activity,venue,role,county,subcounty,station,slots,description,opens_at,closes_at\n";
   // Row i walks the places first, so every sub-county has vacancies before any has two of a kind.
-  for (long long i = 0; i < o.count; ++i) {
+  for (long long i = o.first; i < o.first + o.count; ++i) {
     const auto n = static_cast<std::size_t>(i);
     const auto& [county, subcounty] = all_places[n % all_places.size()];
     const auto& k = kinds[(n / all_places.size() + n) % kinds.size()];
