@@ -21,9 +21,17 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <unordered_map>
+
+#if defined(__linux__)
+#include <linux/filter.h>
+#include <sys/socket.h>
+#endif
 
 namespace cp2::gateway {
 
@@ -41,7 +49,32 @@ struct connection_ctl {
   asio::any_io_executor strand;
   beast::tcp_stream* stream = nullptr;  // null once the session has ended
   bool busy = false;                    // a request is being read past its header or handled
+  bool served = false;                  // has answered a request (so, when idle, is kept alive)
 };
+
+// At stop, how long handshakes already under way get to complete (new ones are held off) before
+// the acceptor closes: a round trip to the aggregator, with room to spare.
+constexpr std::chrono::milliseconds handshake_settle{100};
+
+// At stop, on Linux: a filter on the listening socket that drops every SYN, so that no new
+// connection starts, while the last ACK of handshakes under way still passes and puts them in
+// the backlog. (A socket filter on TCP sees the segment from its TCP header: byte 13 holds the
+// flags, 0x02 is SYN.) Their clients retry the SYN after a second and find the port closed.
+void hold_off_new_connections(tcp::acceptor& acceptor) {
+#if defined(__linux__)
+  sock_filter drop_syn[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+  };
+  sock_fprog program{static_cast<unsigned short>(std::size(drop_syn)), drop_syn};
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+    spdlog::warn("stopping: cannot hold new connections off: {}", std::strerror(errno));
+#else
+  (void)acceptor;
+#endif
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -89,7 +122,7 @@ std::string client_address(const std::string& peer, std::string_view forwarded,
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, const router& r, server_options o)
-      : ioc(io), routes(r), opts(std::move(o)), acceptor(asio::make_strand(io)) {
+      : ioc(io), routes(r), opts(std::move(o)), acceptor(asio::make_strand(io)), settle(acceptor.get_executor()) {
     std::random_device rd;
     boot_tag = rd();
   }
@@ -98,10 +131,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   const router& routes;
   server_options opts;
   tcp::acceptor acceptor;
+  asio::steady_timer settle;  // handshake_settle at stop; on the acceptor's strand
   std::uint16_t bound_port = 0;
   std::uint32_t boot_tag = 0;
   std::atomic<std::uint64_t> next_request{0};
   std::atomic<bool> stopping{false};
+  // accept_loop runs. Written on the acceptor's strand; read under `mu` to decide the end.
+  std::atomic<bool> accepting{false};
   std::atomic<int> open{0};
 
   std::mutex mu;  // guards conns, next_conn, on_stopped
@@ -118,10 +154,38 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     {
       std::lock_guard lock(mu);
       conns.erase(id);
-      if (stopping && conns.empty() && on_stopped) done = std::exchange(on_stopped, nullptr);
+      // Not before accept_loop has ended: until then it may still hand over a connection.
+      if (stopping && !accepting && conns.empty() && on_stopped) done = std::exchange(on_stopped, nullptr);
     }
     --open;
     if (done) done();
+  }
+
+  // The second half of stop(), once accept_loop has ended (no connection can arrive any more):
+  // `done` now if no connection is open; otherwise idle keep-alive connections are closed, and
+  // the others close after answering: a busy one its request, a new one the request it
+  // connected to send (within header_timeout, as always; shutdown_grace bounds it all).
+  void finish_stop() {
+    std::vector<std::shared_ptr<connection_ctl>> all;
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [id, c] : conns) all.push_back(c);
+      if (conns.empty()) done = std::exchange(on_stopped, nullptr);
+    }
+    if (done) done();
+    for (auto& c : all)
+      asio::post(c->strand, [c] {
+        beast::error_code ignored;
+        if (c->stream && c->served && !c->busy && c->stream->socket().available(ignored) == 0)
+          c->stream->cancel();
+      });
+  }
+
+  // accept_loop has returned or thrown; on the acceptor's strand.
+  void accept_loop_ended() {
+    accepting = false;
+    if (stopping) finish_stop();
   }
 
   asio::awaitable<void> accept_loop() {
@@ -129,40 +193,79 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     asio::steady_timer backoff(acceptor.get_executor());
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple_awaitable);
-      if (stopping || ec == asio::error::operation_aborted) co_return;
-      if (ec) {
-        // Out of descriptors and the like: wait a little instead of spinning.
-        spdlog::warn("accept failed: {}", ec.message());
-        backoff.expires_after(std::chrono::milliseconds(50));
-        co_await backoff.async_wait(as_tuple_awaitable);
+      // Also while stopping, until the acceptor closes: served with Connection: close.
+      if (!ec) {
+        serve(std::move(socket));
         continue;
       }
-      auto ex = socket.get_executor();
-      if (open.load() >= opts.max_connections) {
-        asio::co_spawn(ex, reject(std::move(socket)), [](std::exception_ptr) {});
-        continue;
-      }
-      auto ctl = std::make_shared<connection_ctl>();
-      ctl->strand = ex;
-      std::uint64_t id;
-      {
-        std::lock_guard lock(mu);
-        id = ++next_conn;
-        conns.emplace(id, ctl);
-      }
-      ++open;
-      asio::co_spawn(ex, session(std::move(socket), ctl),
-                     [self, id](std::exception_ptr e) {
-                       if (e) {
-                         try {
-                           std::rethrow_exception(e);
-                         } catch (const std::exception& ex2) {
-                           spdlog::error("connection failed: {}", ex2.what());
-                         }
-                       }
-                       self->connection_closed(id);
-                     });
+      if (ec == asio::error::operation_aborted || stopping) co_return;
+      // Out of descriptors and the like: wait a little instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(as_tuple_awaitable);
     }
+  }
+
+  // Runs a session for an accepted connection, or a 503 over the connection cap.
+  void serve(tcp::socket socket) {
+    auto ex = socket.get_executor();
+    if (open.load() >= opts.max_connections) {
+      asio::co_spawn(ex, reject(std::move(socket)), [](std::exception_ptr) {});
+      return;
+    }
+    auto ctl = std::make_shared<connection_ctl>();
+    ctl->strand = ex;
+    std::uint64_t id;
+    {
+      std::lock_guard lock(mu);
+      id = ++next_conn;
+      conns.emplace(id, ctl);
+    }
+    ++open;
+    asio::co_spawn(ex, session(std::move(socket), ctl),
+                   [self = shared_from_this(), id](std::exception_ptr e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex2) {
+                         spdlog::error("connection failed: {}", ex2.what());
+                       }
+                     }
+                     self->connection_closed(id);
+                   });
+  }
+
+  // At stop, on the acceptor's strand, just before it closes: accepts, without waiting, every
+  // connection the kernel still holds in the listen backlog, so that closing does not reset
+  // them; each is served like any other connection while stopping.
+  int drain_backlog() {
+    beast::error_code ec;
+    acceptor.non_blocking(true, ec);
+    if (ec) return 0;
+    // Without this, Asio's accept() waits with no time limit for the next connection after one
+    // the client aborted while it sat in the backlog.
+    acceptor.set_option(asio::socket_base::enable_connection_aborted(true), ec);
+    int n = 0;
+    for (;;) {
+      tcp::socket socket(asio::make_strand(ioc));
+      acceptor.accept(socket, ec);
+      if (ec == asio::error::interrupted || ec == asio::error::connection_aborted) continue;
+      if (ec) break;  // would_block: the backlog is empty (or the acceptor failed: nothing to save)
+      serve(std::move(socket));
+      ++n;
+    }
+    return n;
+  }
+
+  // The end of accepting, handshake_settle after stop(): on the acceptor's strand.
+  void close_acceptor() {
+    int drained = drain_backlog();
+    beast::error_code ec;
+    acceptor.close(ec);
+    if (drained > 0) spdlog::info("stopping: {} connections taken from the listen backlog", drained);
+    // accept_loop's pending accept now completes (aborted, or with one last connection, which
+    // is served) and the loop ends, calling finish_stop(); if it has already ended, do it here.
+    if (!accepting) finish_stop();
   }
 
   // Over the connection cap: a short 503 and close, without reading the request.
@@ -193,9 +296,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
-      // While stopping, a request already sent (bytes waiting) is still served; only a
-      // connection with nothing to read is closed.
-      if (stopping && buffer.size() == 0 && stream.socket().available(ec) == 0) break;
+      // While stopping, a request already sent (bytes waiting) is still served, and so is the
+      // first request of a new connection; only an idle keep-alive one is closed.
+      if (stopping && !first && buffer.size() == 0 && stream.socket().available(ec) == 0) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       // No body limit yet: Beast would refuse a large Content-Length while reading the header,
@@ -220,6 +323,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       ctl->busy = true;
       first = false;
       bool keep_alive = co_await serve_one(stream, buffer, parser, peer);
+      ctl->served = true;
       if (!keep_alive || stopping) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -442,6 +546,7 @@ void http_server::start() {
   a.listen(asio::socket_base::max_listen_connections);
   impl_->bound_port = a.local_endpoint().port();
   auto self = impl_;
+  impl_->accepting = true;
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), [self](std::exception_ptr e) {
     if (e) {
       try {
@@ -450,6 +555,7 @@ void http_server::start() {
         spdlog::critical("accept loop stopped: {}", ex.what());
       }
     }
+    self->accept_loop_ended();
   });
 }
 
@@ -459,28 +565,23 @@ int http_server::open_connections() const { return impl_->open.load(); }
 
 void http_server::stop(std::function<void()> done) {
   auto self = impl_;
+  // On the acceptor's strand, where accept_loop runs.
   asio::post(self->acceptor.get_executor(), [self, done = std::move(done)]() mutable {
     if (self->stopping.exchange(true)) return;
-    beast::error_code ec;
-    self->acceptor.close(ec);
-    std::vector<std::shared_ptr<connection_ctl>> idle;
-    bool none_open;
     {
       std::lock_guard lock(self->mu);
-      for (auto& [id, c] : self->conns) idle.push_back(c);
-      none_open = self->conns.empty();
-      if (!none_open) self->on_stopped = std::move(done);
+      self->on_stopped = std::move(done);
     }
-    if (none_open) {
-      if (done) done();
+    if (!self->acceptor.is_open()) {  // never started
+      if (!self->accepting) self->finish_stop();
       return;
     }
-    // Connections waiting for a request are closed now; busy ones close after answering.
-    for (auto& c : idle)
-      asio::post(c->strand, [c] {
-        beast::error_code ignored;
-        if (c->stream && !c->busy && c->stream->socket().available(ignored) == 0) c->stream->cancel();
-      });
+    // No new connection starts from now; those whose handshake is under way complete and are
+    // accepted and served (Connection: close) until the acceptor closes, handshake_settle later,
+    // having taken what is left in the backlog; so none is reset by the close.
+    hold_off_new_connections(self->acceptor);
+    self->settle.expires_after(handshake_settle);
+    self->settle.async_wait([self](const beast::error_code&) { self->close_acceptor(); });
   });
 }
 

@@ -56,8 +56,12 @@ public:
   /// The port actually bound (useful with port 0).
   std::uint16_t port() const;
 
-  /// Stops accepting, closes idle keep-alive connections and lets requests in flight finish;
-  /// calls `done` (on an I/O thread) once the last connection has closed.
+  /// Stops accepting: no new connection starts (on Linux, SYNs are dropped), handshakes under
+  /// way get 100 ms, and every connection in the listen backlog is accepted and served (with
+  /// `Connection: close`) rather than reset when the acceptor closes; requests in flight finish,
+  /// a new connection's first request is still read (within header_timeout) and answered, idle
+  /// keep-alive connections are closed. Calls `done` (on an I/O thread) once the last
+  /// connection has closed.
   void stop(std::function<void()> done);
 
   /// Connections open now.

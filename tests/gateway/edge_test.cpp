@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
+#include <vector>
 
 using namespace cp2;
 using namespace cp2::test;
@@ -209,6 +211,108 @@ TEST_CASE("graceful shutdown lets a request in flight finish, closes idle ones, 
   CHECK(idle.closed_by_peer_within(2000));
   CHECK(gw.stop() == 0);
   CHECK(request("GET", port, "/healthz", "", {}, 1000).status == 0);
+}
+
+TEST_CASE("graceful shutdown answers a request in flight on a keep-alive connection, then closes it") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  raw_connection c(gw.port());
+  REQUIRE(c.connected());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(c.read_responses(1).rfind("HTTP/1.1 200", 0) == 0);
+  c.send("GET /probe/slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // read, and waiting in the handler
+  gw.app().request_stop();
+  auto answer = c.read_responses(1, 3000);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK(answer.find("slow done") != std::string::npos);
+  CHECK(c.closed_by_peer_within(2000));
+  CHECK(gw.stop() == 0);
+}
+
+// Connections the kernel accepted into the listen backlog, with their request sent, that the
+// gateway had not accept()ed yet when it was told to stop. Its only I/O thread is held by a
+// handler that blocks (as a burst of load would keep it busy) while they connect and while the
+// stop is requested, so every one of them is still in the backlog when stop() runs. Closing the
+// acceptor then would reset them all; each must get its answer instead.
+TEST_CASE("graceful shutdown answers the connections still waiting in the listen backlog") {
+  scratch_dir dir;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  test_gateway gw(test_config(dir, {"CP2_SERVER_THREADS=1"}), [&](gateway::router& r) {
+    probe_routes(r);
+    r.add("GET", "/probe/hold", [released, &holding](gateway::http_request&) -> asio::awaitable<gateway::http_response> {
+      holding = true;
+      released.wait();  // blocks the I/O thread on purpose
+      co_return gateway::text_response(200, "released");
+    });
+  });
+  const auto port = gw.port();
+  auto holder = std::async(std::launch::async, [port] { return request("GET", port, "/probe/hold"); });
+  for (int i = 0; i < 500 && !holding; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(holding);
+
+  constexpr int waiting = 40;
+  std::vector<std::unique_ptr<raw_connection>> backlog;
+  for (int i = 0; i < waiting; ++i) {
+    backlog.push_back(std::make_unique<raw_connection>(port));
+    REQUIRE(backlog.back()->connected());
+    REQUIRE(backlog.back()->send(i % 2 ? "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                       : "POST /callbacks/probe HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                         "application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\nx=" +
+                                             std::to_string(i % 10)));
+  }
+  gw.app().request_stop();  // queued behind the held handler
+  release.set_value();
+  CHECK(holder.get().status == 200);
+
+  int answered = 0, with_close = 0;
+  for (int i = 0; i < waiting; ++i) {
+    auto reply = backlog[i]->read_responses(1, 5000);
+    bool ok = reply.rfind("HTTP/1.1 200", 0) == 0 &&
+              reply.find(i % 2 ? "ok" : "x=" + std::to_string(i % 10)) != std::string::npos;
+    if (!ok) MESSAGE("connection " << i << " got: \"" << reply << "\"");
+    answered += ok;
+    with_close += reply.find("Connection: close") != std::string::npos;
+  }
+  CHECK(answered == waiting);
+  CHECK(with_close == waiting);
+  CHECK(gw.stop() == 0);
+  CHECK(request("GET", port, "/healthz", "", {}, 1000).status == 0);
+}
+
+TEST_CASE("graceful shutdown still serves the first request of a connection that had sent nothing yet") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir, {"CP2_SERVER_HEADER_TIMEOUT=1s"}), probe_routes);
+  raw_connection late(gw.port()), silent(gw.port());
+  REQUIRE(late.connected());
+  REQUIRE(silent.connected());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both accepted, nothing sent yet
+  const auto stop_asked = std::chrono::steady_clock::now();
+  gw.app().request_stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(late.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto answer = late.read_responses(1, 3000);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  // One that never sends is closed at header_timeout, which bounds the stop.
+  CHECK(silent.closed_by_peer_within(3000));
+  CHECK(gw.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - stop_asked < std::chrono::seconds(3));
+}
+
+// Once stopping, a connection must not be established (and then reset when the acceptor
+// closes): its SYN is dropped, and its retry finds the port closed.
+TEST_CASE("graceful shutdown establishes no new connection once stopping") {
+  scratch_dir dir;
+  test_gateway gw(test_config(dir), probe_routes);
+  gw.app().request_stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // stopping, the acceptor not closed yet
+  raw_connection late(gw.port());
+  CHECK(!late.connected());
+  CHECK(gw.stop() == 0);
 }
 
 TEST_CASE("X-Forwarded-For is believed only from trusted proxies, and only their hops") {
