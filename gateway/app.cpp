@@ -31,6 +31,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -179,21 +180,18 @@ struct app::impl {
       co_return text_response(200, "ok");
     });
     routes.add("GET", "/readyz", [this](http_request&) -> asio::awaitable<http_response> {
-      // Ready means able to take writes (the write lock, released at once) and delivering SMS.
-      bool writable = co_await sms::run_on(db_pool, [this] {
-        try {
-          db->exec("BEGIN IMMEDIATE");
-          db->exec("ROLLBACK");
-          return true;
-        } catch (const std::exception& e) {
-          spdlog::warn("readyz: database cannot take writes: {}", e.what());
-          try {
-            db->exec("ROLLBACK");
-          } catch (const std::exception&) {
-          }
-          return false;
-        }
-      });
+      // Ready means able to make a durable change, and delivering SMS. The change rewrites the
+      // database's own application id: one small WAL frame that fails like any other write
+      // when the disk is full or the file read-only (taking the write lock alone does not).
+      bool writable = true;
+      try {
+        co_await sms::run_write(writer, [this] {
+          db->exec(fmt::format("PRAGMA application_id = {}", db::application_id));
+        });
+      } catch (const std::exception& e) {
+        spdlog::warn("readyz: database cannot take writes: {}", e.what());
+        writable = false;
+      }
       if (!writable) co_return text_response(503, "database cannot take writes");
       if (sender && !sender->healthy()) co_return text_response(503, "SMS delivery loop failing");
       co_return text_response(200, "ready");
