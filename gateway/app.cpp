@@ -73,9 +73,10 @@ std::vector<std::string> county_names(const domain::static_county_lookup& counti
 }  // namespace
 
 struct app::impl {
-  explicit impl(config::config c)
+  impl(config::config c, const domain::clock* injected)
       : cfg(std::move(c)),
         db(db::open_database(cfg.db.path, cfg.db.busy_timeout)),
+        clock(injected ? *injected : wall),
         account_store(*db),
         outbox_store(*db),
         application_store(*db),
@@ -105,7 +106,7 @@ struct app::impl {
         login_limiter(cfg.limits.login_failures_per_client, std::chrono::minutes(15)),
         ussd_in_flight(cfg.ussd.max_in_flight),
         services{cfg, workflow, menus, answers, db_pool, writer, outbox_store, application_flow, sessions,
-                 counties, metrics, *db, ussd_limiter, login_limiter, ussd_in_flight},
+                 counties, metrics, *db, ussd_limiter, login_limiter, ussd_in_flight, clock},
         backlog_timer(ioc) {}
 
   config::config cfg;
@@ -115,7 +116,8 @@ struct app::impl {
   asio::io_context ioc;
   asio::thread_pool db_pool{1};
   asio::thread_pool cpu_pool{2};
-  wall_clock clock;
+  wall_clock wall;
+  const domain::clock& clock;  // `wall` unless the caller gave one
   db::sqlite_account_store account_store;
   db::sqlite_outbox_store outbox_store;
   db::sqlite_application_store application_store;
@@ -199,9 +201,9 @@ struct app::impl {
   }
 };
 
-app::app(config::config cfg) {
+app::app(config::config cfg, const domain::clock* clock) {
   init_sodium();
-  impl_ = std::make_unique<impl>(std::move(cfg));
+  impl_ = std::make_unique<impl>(std::move(cfg), clock);
   auto& s = *impl_;
   if (s.cfg.provider.kind == "africastalking") {
     sms::http_client_options http;

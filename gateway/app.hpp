@@ -12,6 +12,10 @@ namespace cp2::sms {
 struct sender_stats;
 }
 
+namespace cp2::domain {
+class clock;
+}
+
 namespace cp2::gateway {
 
 class router;
@@ -21,8 +25,10 @@ class router;
 class app {
 public:
   /// Opens the database (creating and migrating it) and builds the routes. Throws
-  /// db::database_error or std::runtime_error with a one-line reason.
-  explicit app(config::config cfg);
+  /// db::database_error or std::runtime_error with a one-line reason. `clock` is where the
+  /// rules, the outbox and the catalog read the time: null means the wall clock; tests pass
+  /// their own (it must be safe to read from any thread and outlive the app).
+  explicit app(config::config cfg, const domain::clock* clock = nullptr);
   ~app();
   app(const app&) = delete;
   app& operator=(const app&) = delete;

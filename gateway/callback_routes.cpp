@@ -239,8 +239,7 @@ asio::awaitable<http_response> handle_dlr(route_services& s, http_request& req) 
   }
   std::string reason = f.count("failureReason") ? f["failureReason"] : std::string();
   s.metrics.delivery_reports.child({std::string(sms::to_string(sms::map_dlr_status(status)))}).inc();
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = s.clock.now();
   auto result = co_await sms::run_write(s.writes, [&] {
     return s.outbox.apply_delivery_report(id, *state, status, reason, now);
   });
@@ -278,8 +277,7 @@ asio::awaitable<http_response> handle_ussd_event(route_services& s, http_request
   e.duration_ms = whole_number(f, "durationInMillis");
   e.hops = whole_number(f, "hopsCount");
   e.last_screen = s.sessions.last_screen(e.session_id);
-  e.received_at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+  e.received_at = s.clock.now();
   co_await sms::run_write(s.writes, [&] { db::record_ussd_event(s.db, e); });
   s.metrics.ussd_session_events.child({e.status, e.last_screen.empty() ? "unknown" : e.last_screen}).inc();
   co_return text_response(200, "ok");

@@ -8,6 +8,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 namespace cp2::gateway {
 
 namespace asio = boost::asio;
@@ -23,6 +25,7 @@ struct catalog_holder::impl : std::enable_shared_from_this<impl> {
   mutable std::mutex mu;
   std::shared_ptr<const domain::catalog> current = std::make_shared<domain::catalog>();
   bool stopped = false;  // only on ioc's threads
+  std::atomic<bool> rebuilding{false};  // a rebuild is posted and not yet installed
 
   std::shared_ptr<const domain::catalog> build() {
     db::sqlite_vacancy_store store(db);
@@ -30,13 +33,23 @@ struct catalog_holder::impl : std::enable_shared_from_this<impl> {
   }
 
   void rebuild() {
+    rebuilding = true;
     asio::post(db_pool, [self = shared_from_this()] {
       try {
         self->install(self->build());
       } catch (const std::exception& e) {
+        self->rebuilding = false;
         spdlog::error("catalog: rebuild failed, keeping the previous one: {}", e.what());
       }
     });
+  }
+
+  // True when the clock has passed the catalog's next opening or closing, or gone back before
+  // it was built: the clock jumped (or a timer is late), and the menus must not wait for the
+  // next scheduled rebuild.
+  static bool stale(const domain::catalog& c, domain::unix_ms now) {
+    auto next = c.next_change();
+    return (next && now >= *next) || now < c.built_at();
   }
 
   void install(std::shared_ptr<const domain::catalog> c) {
@@ -47,6 +60,7 @@ struct catalog_holder::impl : std::enable_shared_from_this<impl> {
       std::lock_guard lock(mu);
       current = std::move(c);
     }
+    rebuilding = false;
     // Rebuild when the next vacancy opens or closes, and at least every minute, so that an
     // import made by the command line and approvals changed elsewhere show soon.
     auto wait = std::chrono::milliseconds(std::min<domain::unix_ms>(
@@ -68,8 +82,14 @@ catalog_holder::catalog_holder(asio::io_context& ioc, asio::thread_pool& db_pool
 catalog_holder::~catalog_holder() = default;
 
 std::shared_ptr<const domain::catalog> catalog_holder::current() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->current;
+  std::shared_ptr<const domain::catalog> c;
+  {
+    std::lock_guard lock(impl_->mu);
+    c = impl_->current;
+  }
+  // This request gets the catalog as it is; the next ones get one rebuilt for the clock's now.
+  if (impl::stale(*c, impl_->clock.now()) && !impl_->rebuilding.exchange(true)) impl_->rebuild();
+  return c;
 }
 
 void catalog_holder::rebuild_now() { impl_->install(impl_->build()); }

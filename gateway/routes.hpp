@@ -11,6 +11,7 @@ namespace cp2::domain {
 class static_county_lookup;
 class outbox_store;
 class write_queue;
+class clock;
 }
 
 namespace SQLite {
@@ -49,6 +50,7 @@ struct route_services {
   rate_limiter& ussd_per_phone;      ///< limits.ussd_requests_per_minute
   rate_limiter& login_per_client;    ///< limits.login_failures_per_client
   in_flight_limit& ussd_in_flight;   ///< ussd.max_in_flight
+  const domain::clock& clock;        ///< the time of delivery reports and session events
 };
 
 /// POST /callbacks/ussd, /callbacks/sms, /callbacks/dlr and /callbacks/ussd/events

@@ -267,8 +267,8 @@ struct rig {
   fault_vfs disk{dir.path};
   fake_aggregator aggregator;
   test_gateway gw;
-  explicit rig(std::vector<std::string> env = {})
-      : gw(test_config(dir, with_defaults(aggregator, std::move(env)))) {}
+  explicit rig(std::vector<std::string> env = {}, const domain::clock* clock = nullptr)
+      : gw(test_config(dir, with_defaults(aggregator, std::move(env))), {}, clock) {}
 
   static std::vector<std::string> with_defaults(fake_aggregator& a, std::vector<std::string> env) {
     env.insert(env.begin(), {"CP2_PROVIDER_KIND=africastalking", "CP2_PROVIDER_BASE_URL=" + a.base_url(),
@@ -691,4 +691,67 @@ TEST_CASE("clock jumps back and forth across opening and closing: apply, withdra
   CHECK(service.withdraw(a, first.app.ref) == domain::withdraw_result::withdrawn);
   CHECK(service.apply(b, "J1").result == kind::submitted);
   CHECK(db->execAndGet("SELECT count(*) FROM applications WHERE status = 'submitted'").getInt() == 1);
+}
+
+// The running gateway on a clock the test moves in jumps (NTP stepping it, an operator fixing
+// it): the menus follow the clock on the next request, and Apply is judged by the clock's now
+// even in a session that began before the jump.
+TEST_CASE("the running gateway follows its clock jumping across a vacancy's opening and closing") {
+  class jumping_clock final : public domain::clock {
+  public:
+    explicit jumping_clock(domain::unix_ms start) : now_(start) {}
+    domain::unix_ms now() const override { return now_.load(); }
+    void set(domain::unix_ms t) { now_.store(t); }
+
+  private:
+    std::atomic<domain::unix_ms> now_;
+  };
+  const std::int64_t t0 = 1'800'000'000;  // seconds: 2027-01-15
+  jumping_clock clock(t0 * 1000);         // outlives the gateway
+  rig t({}, &clock);
+  REQUIRE(t.api("POST", "/api/v1/vacancies",
+                csv_header + "J1,KCSE,Marking,Marking centre,Examiner,Kisii,Bobasi,Kisii School,5,," +
+                    iso_utc(t0 + 3600) + "," + iso_utc(t0 + 7200) + "\n",
+                csv_type).status == 200);
+  t.applicant("0712000041");
+  t.applicant("0712000042");
+  // Before the opening: nothing to apply for.
+  auto vacancies_screen = [&](const std::string& session, const std::string& phone) {
+    auto menu = t.ussd(session, phone, "").body;
+    return t.ussd(session, phone, std::to_string(pick(menu, "Vacancies"))).body;
+  };
+  CHECK(vacancies_screen("J-0", "0712000041").find("KCSE") == std::string::npos);
+
+  // Forward past the opening: the first request notices, the next sessions see it open.
+  clock.set((t0 + 5400) * 1000);
+  vacancies_screen("J-1", "0712000041");
+  REQUIRE(wait_until([&] {
+    return vacancies_screen("J-" + std::to_string(std::rand()), "0712000041").find("KCSE") != std::string::npos;
+  }));
+  std::string detail;
+  auto to_detail = walk(t, "J-2", "0712000041", to_kisii_school, &detail);
+  REQUIRE(detail.find("Apply") != std::string::npos);
+  auto applied = t.ussd("J-2", "0712000041", to_detail + "*1");
+  CHECK_MESSAGE(!reference_in(applied.body).empty(), applied.body);
+
+  // A session that reached Apply while open, and the clock stepped back before the opening:
+  // refused, nothing stored.
+  auto other = walk(t, "J-3", "0712000042", to_kisii_school, &detail);
+  REQUIRE(detail.find("Apply") != std::string::npos);
+  clock.set((t0 + 1800) * 1000);
+  auto early = t.ussd("J-3", "0712000042", other + "*1");
+  CHECK_MESSAGE(early.body.find("not open") != std::string::npos, early.body);
+  CHECK(t.db_count("SELECT count(*) FROM applications WHERE phone = '254712000042'") == 0);
+  REQUIRE(wait_until([&] {
+    return vacancies_screen("J-" + std::to_string(std::rand()), "0712000042").find("KCSE") == std::string::npos;
+  }));
+
+  // Forward past the closing: still refused, and gone from the menus.
+  clock.set((t0 + 9000) * 1000);
+  auto late = t.ussd("J-3", "0712000042", other + "*1");
+  CHECK_MESSAGE(late.body.find("not open") != std::string::npos, late.body);
+  CHECK(wait_until([&] {
+    return vacancies_screen("J-" + std::to_string(std::rand()), "0712000042").find("KCSE") == std::string::npos;
+  }));
+  CHECK(t.db_count("SELECT count(*) FROM applications") == 1);
 }

@@ -29,8 +29,9 @@ config::config test_config(const scratch_dir& dir, const std::vector<std::string
 }
 
 test_gateway::test_gateway(config::config cfg,
-                           const std::function<void(gateway::router&)>& extra_routes)
-    : app_(std::make_unique<gateway::app>(std::move(cfg))) {
+                           const std::function<void(gateway::router&)>& extra_routes,
+                           const domain::clock* clock)
+    : app_(std::make_unique<gateway::app>(std::move(cfg), clock)) {
   if (extra_routes) app_->extend_routes(extra_routes);
   app_->start();
   port_ = app_->port();

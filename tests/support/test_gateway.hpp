@@ -29,8 +29,10 @@ config::config test_config(const scratch_dir& dir, const std::vector<std::string
 /// A started gateway; stops gracefully when destroyed.
 class test_gateway {
 public:
+  /// `clock`, when given, is the gateway's time (see gateway::app).
   explicit test_gateway(config::config cfg,
-                        const std::function<void(gateway::router&)>& extra_routes = {});
+                        const std::function<void(gateway::router&)>& extra_routes = {},
+                        const domain::clock* clock = nullptr);
   ~test_gateway();
 
   /// The port it listens on.
