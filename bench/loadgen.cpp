@@ -25,6 +25,8 @@
 // Prints a table on stderr and one JSON line on stdout (appended to --json FILE too). Exits 1
 // when any request failed or any journey went wrong, 2 on a usage error.
 
+#include "bench/figures.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -70,6 +72,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
+using cp2::bench::load_average;
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 // --- command line -------------------------------------------------------------------------
@@ -917,13 +920,6 @@ double cpu_seconds(const std::string& pid) {
     if (i == 15) stime = std::atof(field.c_str());
   }
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double one = 0;
-  in >> one;
-  return one;
 }
 
 // What the main thread watches while the workers run: the target's memory (sampled every

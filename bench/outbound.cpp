@@ -13,11 +13,13 @@
 // once, a duplicate message id); missed targets are reported, not an error. The machine's
 // load average is printed with the figures: other work on the same cores moves them a lot.
 
+#include "bench/figures.hpp"
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
 #include "domain/accounts.hpp"
+#include "gateway/wall_clock.hpp"
 #include "sms/africastalking_protocol.hpp"
 #include "sms/africastalking_provider.hpp"
 #include "sms/outbox_sender.hpp"
@@ -65,14 +67,12 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace cp2;
 using steady = std::chrono::steady_clock;
-
-double ms_between(steady::time_point a, steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double seconds_between(steady::time_point a, steady::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
+using bench::load_average;
+using bench::ms_between;
+using bench::percentiles;
+using bench::percentiles_of;
+using bench::seconds_between;
+using gateway::wall_clock;
 
 // --- command line -------------------------------------------------------------------------
 
@@ -152,26 +152,6 @@ bool parse_options(int argc, char** argv, bench_options& o) {
 
 // --- figures ------------------------------------------------------------------------------
 
-struct percentiles {
-  double p50 = 0, p99 = 0, max = 0;
-  std::size_t count = 0;
-};
-
-percentiles percentiles_of(std::vector<double> v) {
-  percentiles p;
-  p.count = v.size();
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
-  p.p50 = at(0.50);
-  p.p99 = at(0.99);
-  p.max = v.back();
-  return p;
-}
-
 // VmRSS and VmHWM of this process, in KiB.
 struct memory_kib {
   long rss = 0, hwm = 0;
@@ -241,14 +221,6 @@ std::string cpu_summary(const std::map<int, thread_cpu>& a, const std::map<int, 
   return out;
 }
 
-// The 1-minute load average: other work on the machine skews every figure here.
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double one = 0;
-  in >> one;
-  return one;
-}
-
 void name_this_thread(const char* name) { ::pthread_setname_np(::pthread_self(), name); }
 
 // --- the messages -------------------------------------------------------------------------
@@ -265,15 +237,6 @@ std::string phone_of(std::uint64_t n) {
   std::snprintf(buf, sizeof buf, "2547%08llu", static_cast<unsigned long long>(n % 100'000'000));
   return buf;
 }
-
-class wall_clock final : public domain::clock {
-public:
-  domain::unix_ms now() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 // Queues n rows in one transaction through the production insert; returns the first and
 // last id.

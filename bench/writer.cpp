@@ -19,6 +19,7 @@
 // applications (each `submitted`, each with its confirmation SMS queued), 2 on bad options.
 // A missed target is reported, not an error.
 
+#include "bench/figures.hpp"
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
 #include "db/sqlite_account_store.hpp"
@@ -26,6 +27,7 @@
 #include "db/sqlite_vacancy_store.hpp"
 #include "domain/applications.hpp"
 #include "gateway/sodium_crypto.hpp"
+#include "gateway/wall_clock.hpp"
 #include "sms/async.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -66,14 +68,12 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace cp2;
 using steady = std::chrono::steady_clock;
-
-double ms_between(steady::time_point a, steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double seconds_between(steady::time_point a, steady::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
+using bench::load_average;
+using bench::ms_between;
+using bench::percentiles;
+using bench::percentiles_of;
+using bench::seconds_between;
+using gateway::wall_clock;
 
 // --- command line -------------------------------------------------------------------------
 
@@ -123,32 +123,6 @@ bool parse_options(int argc, char** argv, bench_options& o) {
 
 // --- figures ------------------------------------------------------------------------------
 
-struct percentiles {
-  double p50 = 0, p99 = 0, max = 0;
-};
-
-percentiles percentiles_of(std::vector<double> v) {
-  percentiles p;
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
-  p.p50 = at(0.50);
-  p.p99 = at(0.99);
-  p.max = v.back();
-  return p;
-}
-
-// The 1-minute load average: other jobs' disk writes move every figure here.
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double one = 0;
-  in >> one;
-  return one;
-}
-
 // CPU time of the calling thread: a thread near 100% of the wall time is a phase's bottleneck;
 // a database thread well below it is waiting for the disk.
 double thread_cpu_seconds() {
@@ -197,15 +171,6 @@ private:
 
   SQLite::Database& db_;
   std::atomic<std::uint64_t> count_{0};
-};
-
-class wall_clock final : public domain::clock {
-public:
-  domain::unix_ms now() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
 };
 
 // --- seed data ----------------------------------------------------------------------------

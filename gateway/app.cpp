@@ -18,6 +18,7 @@
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/sodium_crypto.hpp"
+#include "gateway/wall_clock.hpp"
 #include "sms/africastalking_provider.hpp"
 #include "sms/async.hpp"
 #include "sms/outbox_sender.hpp"
@@ -44,16 +45,6 @@ namespace cp2::gateway {
 namespace asio = boost::asio;
 
 namespace {
-
-// The real time, for the rules.
-class wall_clock final : public domain::clock {
-public:
-  domain::unix_ms now() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 // The reference county list as stored by the migration.
 domain::static_county_lookup load_counties(SQLite::Database& db) {
