@@ -4,10 +4,16 @@
 // PRAGMA integrity_check after each restart; and that every outbox row reaches the fake
 // Africa's Talking provider, in order per recipient, with duplicates only in the documented
 // at-least-once window. With --sigterm it also stops the gateway with SIGTERM under load and
-// checks that no request in flight was cut off and that the exit code is 0.
+// checks that no request in flight was cut off and that the exit code is 0. With --outage it
+// then starts a gateway of its own with sms.per_second 50 and puts the provider through an
+// outage under load (HTTP 500, hangs past provider.timeout, refused connections, each for
+// --outage-ms) while SMS callbacks queue replies; once the provider accepts again, every reply
+// must arrive exactly once, in order per phone, within the throttle (run_outage below).
+// --outage-only runs that phase alone.
 //
 // Usage: faults_kill_restart [--kills N] [--gateway PATH] [--threads N] [--applicants N]
-//                            [--seed N] [--sigterm] [--dir DIR] [--keep]
+//                            [--seed N] [--sigterm] [--outage | --no-outage | --outage-only]
+//                            [--outage-phones N] [--outage-ms MS] [--dir DIR] [--keep]
 // The gateway defaults to ../gateway/cp2-gateway next to this program in the build tree.
 // Traffic goes to 127.0.0.1 only. Exit code 0 when every check passed, 1 otherwise, 2 on bad
 // usage or when the gateway cannot be started.
@@ -20,6 +26,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -27,10 +34,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -53,9 +64,13 @@ using steady = std::chrono::steady_clock;
 struct options {
   int kills = 20;
   int threads = 4;
-  int applicants = 0;  // 0: ten per kill, between 20 and 200 (accounts take ~0.1 s each to hash)
+  int applicants = 0;  // 0: twenty per kill, between 20 and 400 (accounts take ~0.1 s each to hash)
   unsigned seed = std::random_device{}();
   bool sigterm = false;
+  bool outage = false;       // the provider outage phase, after the kills and the SIGTERM check
+  bool outage_only = false;  // that phase alone
+  int outage_phones = 120;   // each sends 4 SMS keywords during the outage
+  int outage_ms = 4000;      // how long each kind of failure lasts
   bool keep = false;
   fs::path gateway;
   fs::path dir;
@@ -63,20 +78,27 @@ struct options {
 
 const std::string token = "faults-token";
 
-// One exam and activity per path, so that each applicant can apply once on each path.
+// One exam and activity per path, so that each applicant can apply once on each path: 3 exams
+// times 6 activities, so that apply journeys last through 20 kills even in a release build.
 struct vacancy_path {
   std::vector<std::string> labels;  // exam, activity, venue, role, county, sub-county, station
 };
-const std::vector<vacancy_path> paths = {
-    {{"KCSE", "Marking", "Marking centre", "Examiner", "Kisii", "Bobasi", "Kisii School"}},
-    {{"KCPE", "Supervision and Invigilation", "Examination centre", "Invigilator", "Nairobi",
-      "Westlands", "Moi Forces Academy"}},
-    {{"KCSE", "Supervision and Invigilation", "Examination centre", "Invigilator", "Nairobi",
-      "Westlands", "Starehe Boys Centre"}},
-    {{"KPSEA", "Supervision and Invigilation", "Examination centre", "Invigilator", "Nairobi",
-      "Westlands", "Kilimani Primary"}},
-    {{"KCPE", "Marking", "Marking centre", "Examiner", "Kisii", "Bobasi", "Nyabururu Girls"}},
-};
+std::vector<vacancy_path> make_paths() {
+  const std::vector<std::string> exams = {"KCSE", "KCPE", "KPSEA"};
+  const std::vector<std::string> activities = {"Marking",   "Supervision and Invigilation", "Clerking",
+                                               "Centre management", "Coordination", "Security"};
+  const std::vector<std::vector<std::string>> places = {{"Kisii", "Bobasi", "Kisii School"},
+                                                        {"Nairobi", "Westlands", "Starehe Boys Centre"}};
+  std::vector<vacancy_path> out;
+  for (std::size_t e = 0; e < exams.size(); ++e)
+    for (std::size_t a = 0; a < activities.size(); ++a) {
+      const auto& place = places[(e + a) % places.size()];
+      out.push_back({{exams[e], activities[a], a == 0 ? "Marking centre" : "Examination centre",
+                      a == 0 ? "Examiner" : "Officer", place[0], place[1], place[2]}});
+    }
+  return out;
+}
+const std::vector<vacancy_path> paths = make_paths();
 
 std::string catalog_csv() {
   std::string csv =
@@ -451,6 +473,519 @@ long count_unfinished(const fs::path& db_path) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Provider outage under load (--outage): errors, hangs and refused connections, then recovery.
+
+// A TCP relay in front of the fake provider, so that the provider's port can refuse
+// connections: the fake answers badly, hangs or drops a connection it has accepted, but it
+// always accepts. refuse() closes the listening socket (a connect then gets ECONNREFUSED, as
+// from a host that is up with its service down) and cuts every relayed connection, kept-alive
+// ones included; listen() binds the same port again.
+// Thread safety: every member may be called from any thread.
+class tcp_relay {
+public:
+  explicit tcp_relay(unsigned short upstream) : upstream_(upstream) {
+    fd_ = open_listener(0);
+    if (fd_ < 0) {
+      std::perror("faults: relay listen");
+      std::exit(2);
+    }
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    listening_ = true;
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~tcp_relay() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    acceptor_.join();  // closes the listener and cuts what is live
+    std::list<std::unique_ptr<conn>> all;
+    {
+      std::lock_guard lock(mu_);
+      all.swap(conns_);
+    }
+    for (auto& c : all) c->thread.join();
+  }
+  tcp_relay(const tcp_relay&) = delete;
+  tcp_relay& operator=(const tcp_relay&) = delete;
+
+  unsigned short port() const { return port_; }
+  /// Closes the port and cuts every relayed connection; returns once done.
+  void refuse() { set_listening(false); }
+  /// Opens the port again; false when it could not be bound again within 2 s.
+  bool listen() { return set_listening(true); }
+  /// Connections relayed so far.
+  long connections() const { return accepted_; }
+  /// When each request was read from a client, in order: the moment the sender started it,
+  /// seen closer than where the fake records it.
+  std::vector<steady::time_point> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+private:
+  struct conn {
+    int client, upstream;
+    bool live = true;  // guarded by mu_: its fds are open
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+
+  static int open_listener(unsigned short port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  bool set_listening(bool on) {
+    std::unique_lock lock(mu_);
+    want_listening_ = on;
+    return changed_.wait_for(lock, 2s, [&] { return listening_ == on; });
+  }
+
+  // Only the acceptor thread opens, polls and closes the listener, so it is never closed under
+  // a poll or an accept.
+  void accept_loop() {
+    for (;;) {
+      bool want, stop;
+      {
+        std::lock_guard lock(mu_);
+        want = want_listening_ && !stop_;
+        stop = stop_;
+      }
+      if (!want && fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+        std::lock_guard lock(mu_);
+        for (auto& c : conns_)
+          if (c->live) {
+            ::shutdown(c->client, SHUT_RDWR);
+            ::shutdown(c->upstream, SHUT_RDWR);
+          }
+        listening_ = false;
+        changed_.notify_all();
+      } else if (want && fd_ < 0 && (fd_ = open_listener(port_)) >= 0) {
+        std::lock_guard lock(mu_);
+        listening_ = true;
+        changed_.notify_all();
+      }
+      if (stop) return;
+      reap();
+      if (fd_ < 0) {
+        std::this_thread::sleep_for(5ms);
+        continue;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10) <= 0) continue;
+      int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(upstream_);
+      if (upstream < 0 || ::connect(upstream, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        if (upstream >= 0) ::close(upstream);
+        ::close(client);
+        continue;
+      }
+      ++accepted_;
+      auto c = std::make_unique<conn>();
+      c->client = client;
+      c->upstream = upstream;
+      auto* raw = c.get();
+      std::lock_guard lock(mu_);
+      c->thread = std::thread([this, raw] { pump(*raw); });
+      conns_.push_back(std::move(c));
+    }
+  }
+
+  void reap() {
+    std::list<std::unique_ptr<conn>> finished;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = conns_.begin(); it != conns_.end();)
+        if ((*it)->done) finished.splice(finished.end(), conns_, it++);
+        else ++it;
+    }
+    for (auto& c : finished) c->thread.join();
+  }
+
+  // Copies bytes both ways until either side ends; then both end.
+  void pump(conn& c) {
+    pollfd p[2] = {{c.client, POLLIN, 0}, {c.upstream, POLLIN, 0}};
+    char buf[16384];
+    for (bool end = false; !end;) {
+      if (::poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2 && !end; ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+        if (n <= 0) end = true;
+        // curl does not pipeline: a read that starts a request starts exactly one.
+        if (i == 0 && n >= 5 && std::memcmp(buf, "POST ", 5) == 0) {
+          auto now = steady::now();
+          std::lock_guard lock(mu_);
+          requests_.push_back(now);
+        }
+        for (ssize_t off = 0; !end && off < n;) {
+          ssize_t w = ::send(p[1 - i].fd, buf + off, static_cast<std::size_t>(n - off), MSG_NOSIGNAL);
+          if (w <= 0) end = true;
+          else off += w;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      c.live = false;
+    }
+    ::close(c.client);
+    ::close(c.upstream);
+    c.done = true;
+  }
+
+  unsigned short upstream_, port_ = 0;
+  int fd_ = -1;  // the listener; only the acceptor thread touches it after construction
+  std::atomic<long> accepted_{0};
+  mutable std::mutex mu_;  // guards the fields below
+  std::condition_variable changed_;
+  bool want_listening_ = true, listening_ = false, stop_ = false;
+  std::list<std::unique_ptr<conn>> conns_;
+  std::vector<steady::time_point> requests_;
+  std::thread acceptor_;
+};
+
+std::string outage_phone(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+254733%06d", i);
+  return buf;
+}
+
+// Each phone sends these in turn, each after the previous one was acknowledged: four replies
+// to one number (two of them credential SMS, whose order is the one that matters most).
+const std::vector<std::string> outage_keywords = {"REGISTER", "STATUS", "HELP", "PASSWORD"};
+
+struct outage_row {
+  long long id;
+  std::string phone, state, provider_id, link_id;
+};
+
+std::vector<outage_row> outage_rows(const fs::path& db_path) {
+  SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+  db.exec("PRAGMA busy_timeout = 5000");
+  SQLite::Statement q(db, "SELECT id, phone, state, coalesce(provider_message_id, ''), link_id FROM outbox ORDER BY id");
+  std::vector<outage_row> rows;
+  while (q.executeStep())
+    rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                    q.getColumn(3).getString(), q.getColumn(4).getString()});
+  return rows;
+}
+
+// The value of `name{label}` in a Prometheus text page, 0 when absent.
+double metric(const std::string& page, const std::string& series) {
+  auto at = page.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::atof(page.c_str() + at + series.size() + 2);
+}
+
+// The provider fails for `each` in each of three ways while SMS callbacks queue replies, then
+// recovers; the backlog must drain exactly once per message, in order per phone, within
+// sms.per_second. Its own gateway (with the throttle at its default) and database, in dir.
+// True when every check passed.
+bool run_outage(const options& o, const fs::path& dir) {
+  constexpr int per_second = 50;
+  constexpr auto retry_cap = 2s;
+  const auto each = std::chrono::milliseconds(o.outage_ms);
+  const auto started = steady::now();
+  fs::create_directories(dir);
+  std::printf("\nfaults: provider outage under load: %d phones x %zu SMS, %lld ms each of HTTP 500, hang, "
+              "refused connections; sms.per_second %d; scratch %s\n",
+              o.outage_phones, outage_keywords.size(), static_cast<long long>(each.count()), per_second,
+              dir.c_str());
+  std::fflush(stdout);
+
+  cp2::test::fake_aggregator provider;
+  provider.set_behaviour(cp2::test::fake_behaviour::http_500);  // down before the first message
+  tcp_relay relay(provider.port());
+  const auto port = free_port();
+  const auto db_path = dir / "cp2.db";
+  std::vector<std::string> env = {
+      "PATH=/usr/bin:/bin",
+      "CP2_SERVER_LISTEN=127.0.0.1:" + std::to_string(port),
+      "CP2_SERVER_THREADS=2",
+      "CP2_DB_PATH=" + db_path.string(),
+      "CP2_PROVIDER_KIND=africastalking",
+      "CP2_PROVIDER_BASE_URL=http://127.0.0.1:" + std::to_string(relay.port()),
+      "CP2_PROVIDER_USERNAME=sandbox",
+      "CP2_PROVIDER_API_KEY=faults-key",
+      "CP2_PROVIDER_TIMEOUT=1s",
+      "CP2_PROVIDER_CONNECT_TIMEOUT=1s",
+      "CP2_ADMIN_TOKEN=" + token,
+      "CP2_SMS_PER_SECOND=" + std::to_string(per_second),
+      "CP2_SMS_RETRY_BASE=200ms",
+      "CP2_SMS_RETRY_CAP=2s",
+      "CP2_LOG_LEVEL=warn",
+      "CP2_LOG_FORMAT=text",
+      "CP2_LIMITS_PASSWORD_RESETS_PER_HOUR=1000",
+      "CP2_LIMITS_CREDENTIAL_SMS_PER_DAY=1000",
+      "CP2_LIMITS_CREDENTIAL_SMS_PER_MINUTE=100000",
+  };
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
+  if (const char* v = std::getenv("CP2_LOG_LEVEL"))
+    for (auto& e : env)
+      if (e.rfind("CP2_LOG_LEVEL=", 0) == 0) e = std::string("CP2_LOG_LEVEL=") + v;
+  gateway_process gw(o.gateway, dir, env, port);
+  if (!gw.start()) return false;
+
+  // Load: phone i starts its keywords at i/phones of the way through the outage (less a
+  // margin), from a few threads; a phone stops at its first callback not acknowledged.
+  std::mutex ack_m;
+  std::map<std::string, std::vector<std::string>> acked;  // phone key → link ids, in sending order
+  std::atomic<long> callbacks_sent{0}, callbacks_failed{0};
+  std::atomic<int> next_phone{0};
+  std::atomic<bool> stop_load{false};
+  const auto load_start = steady::now();
+  const auto load_span = 3 * each - 500ms;
+  std::vector<std::thread> load_threads;
+  for (int t = 0; t < o.threads; ++t)
+    load_threads.emplace_back([&] {
+      for (int i; !stop_load && (i = next_phone++) < o.outage_phones;) {
+        auto at = load_start + load_span * i / o.outage_phones;
+        while (!stop_load && steady::now() < at) std::this_thread::sleep_for(5ms);
+        const auto phone = outage_phone(i);
+        for (std::size_t k = 0; k < outage_keywords.size() && !stop_load; ++k) {
+          // The linkId comes back on the reply, so each arrival names its callback.
+          const auto link = std::to_string(i) + "-" + std::to_string(k);
+          const auto id = "outage-" + link;
+          ++callbacks_sent;
+          auto r = cp2::test::post_form(port, "/callbacks/sms",
+                                        "from=" + cp2::test::form_escape(phone) + "&to=22262&text=" +
+                                            outage_keywords[k] + "&id=" + id + "&linkId=" + link);
+          if (r.status != 200) {
+            if (++callbacks_failed <= 3)
+              std::fprintf(stderr, "faults: outage: SMS callback %s answered %ld %s%s\n", id.c_str(), r.status,
+                           r.body.c_str(), r.error.c_str());
+            break;
+          }
+          std::lock_guard lock(ack_m);
+          acked[phone_key(phone)].push_back(link);
+        }
+      }
+    });
+
+  // The outage: HTTP 500, then hangs past provider.timeout, then refused connections.
+  std::this_thread::sleep_until(load_start + each);
+  const auto attempts_500 = provider.attempts();
+  provider.set_behaviour(cp2::test::fake_behaviour::hang);
+  std::this_thread::sleep_until(load_start + 2 * each);
+  const auto attempts_hang = provider.attempts() - attempts_500;
+  relay.refuse();
+  const auto relayed_before_refusal = relay.connections();
+  std::this_thread::sleep_until(load_start + 3 * each);
+  stop_load = true;
+  for (auto& t : load_threads) t.join();
+  const auto attempts_while_refusing = provider.attempts() - attempts_500 - attempts_hang;
+  const auto relayed_while_refusing = relay.connections() - relayed_before_refusal;
+  const long backlog = count_unfinished(db_path);
+  const auto queued_rows = outage_rows(db_path).size();
+  const auto outage_end = steady::now();
+  const double outage_seconds = std::chrono::duration<double>(outage_end - load_start).count();
+
+  // Recovery: the fake accepts and its port is open again. Every arrival is timed from here.
+  provider.set_behaviour(cp2::test::fake_behaviour::accept);
+  bool relay_ok = relay.listen();
+  if (!relay_ok) std::fprintf(stderr, "faults: outage: the relay could not bind its port again\n");
+  const auto recovered = steady::now();
+  const std::size_t base = provider.received().size();
+  std::vector<steady::time_point> arrival;  // of received()[base + k]
+  const auto deadline = recovered + 60s;
+  auto next_db_check = recovered;
+  long unfinished = backlog;
+  while (steady::now() < deadline) {
+    if (provider.wait_for(base + arrival.size() + 1, 20ms)) {
+      auto now = steady::now();
+      while (provider.wait_for(base + arrival.size() + 1, 0ms)) arrival.push_back(now);
+    }
+    if (steady::now() >= next_db_check) {
+      next_db_check = steady::now() + 200ms;
+      if ((unfinished = count_unfinished(db_path)) == 0) break;
+    }
+  }
+  // Late arrivals (a send still in flight at the last check) count too.
+  std::this_thread::sleep_for(300ms);
+  while (provider.wait_for(base + arrival.size() + 1, 0ms)) arrival.push_back(steady::now());
+
+  auto rows = outage_rows(db_path);
+  auto received = provider.received();
+  while (arrival.size() < received.size() - base) arrival.push_back(steady::now());
+  auto page = cp2::test::request("GET", port, "/metrics", "", {}, 5000).body;
+  gw.signal(SIGTERM);
+  auto exit_status = gw.wait_exit(20s);
+  const int exit_code = exit_status && WIFEXITED(*exit_status) ? WEXITSTATUS(*exit_status) : -1;
+
+  // Accepted arrivals after recovery, with their times.
+  struct accepted_send {
+    std::size_t index;
+    steady::time_point at;
+  };
+  std::vector<accepted_send> accepted;
+  std::map<std::string, std::size_t> by_id;  // messageId → index in received
+  long accepted_before_recovery = 0;
+  for (std::size_t i = 0; i < received.size(); ++i) {
+    if (received[i].message_id.empty()) continue;
+    by_id[received[i].message_id] = i;
+    if (i < base) ++accepted_before_recovery;
+    else accepted.push_back({i, arrival[i - base]});
+  }
+
+  // Each row: accepted with an id the fake gave. Duplicates: an accepted send whose id no row
+  // stored; after the stored acceptance of its row (same linkId), it is a failure.
+  long delivered = 0, lost = 0, failed_rows = 0, not_seen = 0;
+  std::map<std::string, std::size_t> stored_at;  // linkId → arrival index of the stored send
+  for (const auto& r : rows) {
+    if (r.state == "queued" || r.state == "sending") ++lost;
+    else if (r.state == "failed") ++failed_rows;
+    else if (auto it = by_id.find(r.provider_id); it == by_id.end()) {
+      ++not_seen;
+      std::fprintf(stderr, "faults: outage: outbox row %lld is %s with message id \"%s\" the provider never gave\n",
+                   r.id, r.state.c_str(), r.provider_id.c_str());
+    } else {
+      ++delivered;
+      stored_at[r.link_id] = it->second;
+    }
+  }
+  long window_duplicates = 0, late_duplicates = 0;
+  std::set<std::size_t> stored_indices;
+  for (const auto& [link, i] : stored_at) stored_indices.insert(i);
+  for (const auto& a : accepted) {
+    if (stored_indices.count(a.index)) continue;
+    auto it = stored_at.find(received[a.index].link_id);
+    if (it != stored_at.end() && it->second < a.index) {
+      ++late_duplicates;
+      std::fprintf(stderr, "faults: outage: the reply to %s was sent again after its acceptance was stored\n",
+                   received[a.index].link_id.c_str());
+    } else {
+      ++window_duplicates;
+    }
+  }
+  // Per phone, the stored sends arrived in the order the callbacks were acknowledged; and each
+  // acknowledged callback has its reply.
+  std::map<std::string, std::vector<std::string>> arrived;  // phone key → link ids, arrival order
+  for (std::size_t i = 0; i < received.size(); ++i)
+    if (stored_indices.count(i)) arrived[phone_key(received[i].to)].push_back(received[i].link_id);
+  std::set<std::string> row_links;
+  for (const auto& r : rows) row_links.insert(r.link_id);
+  long out_of_order = 0, without_reply = 0, acked_total = 0;
+  for (const auto& [key, links] : acked) {
+    acked_total += static_cast<long>(links.size());
+    for (const auto& l : links)
+      if (!row_links.count(l)) ++without_reply;
+    std::vector<std::string> expected;
+    for (const auto& l : links)
+      if (stored_at.count(l)) expected.push_back(l);
+    if (arrived[key] != expected) {
+      ++out_of_order;
+      std::string got, want;
+      for (const auto& l : arrived[key]) got += " " + l;
+      for (const auto& l : expected) want += " " + l;
+      std::fprintf(stderr, "faults: outage: messages to %s arrived as%s, queued as%s\n", key.c_str(), got.c_str(),
+                   want.c_str());
+    }
+  }
+
+  // The drain: the largest number of sends started in any one-second window (timed at the
+  // relay, where the gateway's pace is least blurred by this program's own scheduling), in the
+  // first second after the first one and afterwards: both at most the throttle, plus an
+  // allowance for the token bucket's twentieth of a second and timing on the way.
+  std::vector<steady::time_point> sends;
+  for (auto t : relay.requests())
+    if (t >= recovered) sends.push_back(t);
+  long peak_first = 0, peak_after = 0;
+  for (std::size_t i = 0, j = 0; i < sends.size(); ++i) {
+    while (j < sends.size() && sends[j] < sends[i] + 1s) ++j;
+    long in_window = static_cast<long>(j - i);
+    if (sends[i] < sends.front() + 1s) peak_first = std::max(peak_first, in_window);
+    else peak_after = std::max(peak_after, in_window);
+  }
+  double first_s = -1, last_s = -1;
+  if (!accepted.empty()) {
+    first_s = std::chrono::duration<double>(accepted.front().at - recovered).count();
+    last_s = std::chrono::duration<double>(accepted.back().at - recovered).count();
+  }
+  const long allowance = per_second / 10;
+  const double expected_s = static_cast<double>(backlog) / per_second;
+  // The first retry after recovery comes at most retry_cap (+20% jitter) later; then the
+  // backlog takes backlog/per_second.
+  const double drain_limit_s = expected_s + std::chrono::duration<double>(retry_cap).count() * 1.2 + 2.0;
+  const bool rate_ok = peak_after <= per_second + allowance && peak_first <= per_second + allowance;
+  const bool drain_ok = lost == 0 && last_s >= 0 && last_s <= drain_limit_s;
+
+  const double failures_500 = metric(page, R"(cp2_provider_failures_total{failure="response_status"})");
+  const double timeouts = metric(page, R"(cp2_provider_failures_total{failure="timeout"})");
+  const double connection_failed = metric(page, R"(cp2_provider_failures_total{failure="connection_failed"})");
+  const double refused = connection_failed - (static_cast<double>(attempts_hang) - timeouts);
+  const bool refusing_ok = attempts_while_refusing == 0 && relayed_while_refusing == 0;
+  if (!refusing_ok) std::fprintf(stderr, "faults: outage: the provider was reached while its port was closed\n");
+  const bool ok = relay_ok && refusing_ok && lost == 0 && failed_rows == 0 && not_seen == 0 && late_duplicates == 0 &&
+                  out_of_order == 0 && without_reply == 0 && callbacks_failed == 0 && accepted_before_recovery == 0 &&
+                  rate_ok && drain_ok && exit_code == 0 && backlog > 0;
+  const double seconds = std::chrono::duration<double>(steady::now() - started).count();
+  const double drain_rate = accepted.size() > 1 && last_s > first_s
+                                ? static_cast<double>(accepted.size() - 1) / (last_s - first_s)
+                                : 0;
+  std::printf("faults: provider outage figures (%.1f s)\n", seconds);
+  std::printf("  SMS callbacks sent / acknowledged    %ld / %ld (%zu phones, %zu keywords each, in %.1f s of outage)\n",
+              callbacks_sent.load(), acked_total, acked.size(), outage_keywords.size(), outage_seconds);
+  std::printf("  messages queued during the outage    %zu (backlog at recovery %ld)\n", queued_rows, backlog);
+  std::printf("  attempts failed by kind              HTTP 500: %zu (gateway: response_status %.0f)\n", attempts_500,
+              failures_500);
+  std::printf("                                       hang: %zu (gateway: timeout %.0f, the rest cut when the port "
+              "closed)\n",
+              attempts_hang, timeouts);
+  std::printf("                                       refused connection: %.0f (gateway: connection_failed %.0f, "
+              "less the hangs cut)\n",
+              refused, connection_failed);
+  std::printf("                                       reaching the fake while refusing: %zu requests, %ld "
+              "connections\n",
+              attempts_while_refusing, relayed_while_refusing);
+  std::printf("  first acceptance after recovery      %.2f s\n", first_s);
+  std::printf("  time to drain                        %.2f s after recovery (backlog/per_second = %.1f s; limit %.1f s)\n",
+              last_s, expected_s, drain_limit_s);
+  std::printf("  drain rate                           %.1f/s from first to last acceptance (throttle %d/s)\n",
+              drain_rate, per_second);
+  std::printf("  sends after recovery                 %zu (accepted %zu)\n", sends.size(), accepted.size());
+  std::printf("  peak in any 1 s window               %ld in the first second (at most %d), "
+              "%ld after (at most %d)\n",
+              peak_first, static_cast<int>(per_second + allowance), peak_after, static_cast<int>(per_second + allowance));
+  std::printf("  delivered (accepted by the fake)     %ld of %zu\n", delivered, rows.size());
+  std::printf("  lost (queued/sending after 60 s)     %ld; failed %ld; stored id never given %ld\n", lost,
+              failed_rows, not_seen);
+  std::printf("  duplicated after stored acceptance   %ld (at-least-once window: %ld)\n", late_duplicates,
+              window_duplicates);
+  std::printf("  recipients out of order              %ld of %zu\n", out_of_order, acked.size());
+  std::printf("  callbacks acknowledged without reply %ld\n", without_reply);
+  std::printf("  SIGTERM exit code                    %d\n", exit_code);
+  std::printf("faults: provider outage %s\n", ok ? "PASS" : "FAIL");
+  std::fflush(stdout);
+  return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 fs::path default_gateway() {
   std::error_code ec;
@@ -462,7 +997,8 @@ fs::path default_gateway() {
 
 int usage() {
   std::fputs("Usage: faults_kill_restart [--kills N] [--gateway PATH] [--threads N] [--applicants N]\n"
-             "                           [--seed N] [--sigterm] [--dir DIR] [--keep]\n",
+             "                           [--seed N] [--sigterm] [--outage | --no-outage | --outage-only]\n"
+             "                           [--outage-phones N] [--outage-ms MS] [--dir DIR] [--keep]\n",
              stderr);
   return 2;
 }
@@ -485,6 +1021,11 @@ int main(int argc, char** argv) {
       else if (a == "--gateway") o.gateway = value();
       else if (a == "--dir") o.dir = value();
       else if (a == "--sigterm") o.sigterm = true;
+      else if (a == "--outage") o.outage = true;
+      else if (a == "--no-outage") o.outage = false;
+      else if (a == "--outage-only") o.outage = o.outage_only = true;
+      else if (a == "--outage-phones") o.outage_phones = std::stoi(value());
+      else if (a == "--outage-ms") o.outage_ms = std::stoi(value());
       else if (a == "--keep") o.keep = true;
       else return usage();
     } catch (const std::exception&) {
@@ -492,9 +1033,10 @@ int main(int argc, char** argv) {
     }
   }
   if (o.kills < 0 || o.kills > 1000 || o.threads < 1 || o.threads > 64 || o.applicants < 0 ||
-      o.applicants > 100000)
+      o.applicants > 100000 || o.outage_phones < 1 || o.outage_phones > 10000 || o.outage_ms < 1000 ||
+      o.outage_ms > 60000)
     return usage();
-  if (o.applicants == 0) o.applicants = std::clamp(o.kills * 10, 20, 200);
+  if (o.applicants == 0) o.applicants = std::clamp(o.kills * 20, 20, 400);
   if (o.gateway.empty()) o.gateway = default_gateway();
   o.gateway = fs::absolute(o.gateway);  // the child runs in the scratch folder
   if (::access(o.gateway.c_str(), X_OK) != 0) {
@@ -512,6 +1054,16 @@ int main(int argc, char** argv) {
     fs::create_directories(o.dir);
   }
   ::signal(SIGPIPE, SIG_IGN);
+  if (o.outage_only) {
+    const bool ok = run_outage(o, o.dir / "outage");
+    if (ok && !o.keep) {
+      std::error_code ec;
+      fs::remove_all(o.dir, ec);
+    } else {
+      std::printf("faults: scratch folder kept: %s (outage/gateway.log, outage/cp2.db)\n", o.dir.c_str());
+    }
+    return ok ? 0 : 1;
+  }
   const auto started = steady::now();
   std::printf("faults: kill -9 under load: %d kills, %d threads, seed %u, gateway %s, scratch %s\n", o.kills,
               o.threads, o.seed, o.gateway.c_str(), o.dir.c_str());
@@ -547,6 +1099,10 @@ int main(int argc, char** argv) {
   };
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
     if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
+  // CP2_LOG_LEVEL=info puts the access log in gateway.log, to look into a failure.
+  if (const char* v = std::getenv("CP2_LOG_LEVEL"))
+    for (auto& e : env)
+      if (e.rfind("CP2_LOG_LEVEL=", 0) == 0) e = std::string("CP2_LOG_LEVEL=") + v;
   gateway_process gw(o.gateway, o.dir, env, port);
   if (!gw.start()) return 2;
 
@@ -604,6 +1160,7 @@ int main(int argc, char** argv) {
   int survived = 0;
   for (int round = 1; round <= o.kills; ++round) {
     auto delay = std::chrono::milliseconds(std::uniform_int_distribution<int>(100, 800)(rng));
+    const long sent_before = f.requests_sent, answered_before = f.requests_answered, cut_before = f.requests_cut;
     {
       load l(port, f, ack, pool, next_help, o.seed, round);
       l.start(o.threads);
@@ -628,10 +1185,11 @@ int main(int argc, char** argv) {
       std::lock_guard lock(ack.m);
       shown = std::exchange(ack.shown_in_round, 0);
     }
-    std::printf("faults: kill %2d at %3d ms: %d references shown this round; %ld/%zu applications and %ld/%zu "
-                "SMS found; integrity %s\n",
-                round, static_cast<int>(delay.count()), shown, c.refs_found, ack.refs.size(), c.sms_found,
-                ack.sms.size(), c.integrity_ok ? "ok" : "FAILED");
+    std::printf("faults: kill %2d at %3d ms: %ld requests sent (%ld answered, %ld cut), %d references shown; "
+                "%ld/%zu applications and %ld/%zu SMS found; integrity %s\n",
+                round, static_cast<int>(delay.count()), f.requests_sent - sent_before,
+                f.requests_answered - answered_before, f.requests_cut - cut_before, shown, c.refs_found,
+                ack.refs.size(), c.sms_found, ack.sms.size(), c.integrity_ok ? "ok" : "FAILED");
     std::fflush(stdout);
   }
 
@@ -667,6 +1225,14 @@ int main(int argc, char** argv) {
     }
     auto c = check_database(db_path, ack);
     if (c.refs_lost > 0 || c.sms_lost > 0 || !c.integrity_ok) ok = false;
+    int shown;
+    {
+      std::lock_guard lock(ack.m);
+      shown = std::exchange(ack.shown_in_round, 0);
+    }
+    std::printf("faults: after SIGTERM and a restart: %d references shown during it; %ld/%zu applications and "
+                "%ld/%zu SMS found; integrity %s\n",
+                shown, c.refs_found, ack.refs.size(), c.sms_found, ack.sms.size(), c.integrity_ok ? "ok" : "FAILED");
   } else if (!gw.running() && !gw.start()) {
     return 1;  // the loop above broke out with the gateway down, and it does not start
   }
@@ -775,6 +1341,9 @@ int main(int argc, char** argv) {
   std::printf("  final SIGTERM exit code             %d\n",
               last_exit && WIFEXITED(*last_exit) ? WEXITSTATUS(*last_exit) : -1);
   std::printf("  unexpected USSD screens             %ld\n", f.unexpected_screens.load());
+  std::printf("faults: kills%s %s\n", o.sigterm ? " and SIGTERM" : "", ok ? "PASS" : "FAIL");
+  std::fflush(stdout);
+  if (o.outage && !run_outage(o, o.dir / "outage")) ok = false;
   std::printf("faults: %s\n", ok ? "PASS" : "FAIL");
 
   if (ok && !o.keep) {
