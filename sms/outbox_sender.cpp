@@ -58,11 +58,16 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   double tokens = 0;
   std::chrono::steady_clock::time_point refilled = std::chrono::steady_clock::now();
 
+  // The throttle: a token per send, per_second of them a second. At most a twentieth of a
+  // second's worth is saved up while idle, so no one-second window carries more than
+  // per_second × 1.05 (a full second's worth saved would allow twice the rate right after a
+  // quiet spell or an outage).
   void refill() {
     auto now = std::chrono::steady_clock::now();
     double secs = std::chrono::duration<double>(now - refilled).count();
     refilled = now;
-    tokens = std::min<double>(opts.per_second, tokens + secs * opts.per_second);
+    const double burst = std::max(1.0, opts.per_second / 20.0);
+    tokens = std::min(burst, tokens + secs * opts.per_second);
   }
 
   // Sends ready rows while a slot and a token are free. Called by the loop and by each
