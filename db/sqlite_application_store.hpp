@@ -29,7 +29,8 @@ struct application_listing {
 class sqlite_application_store final : public domain::application_store {
 public:
   /// Uses `db`, which must outlive the store and be migrated.
-  explicit sqlite_application_store(SQLite::Database& db) : db_(db), stmts_(db), vacancies_(db), accounts_(db) {}
+  explicit sqlite_application_store(SQLite::Database& db)
+      : db_(db), stmts_(db), vacancies_(db), accounts_(db) {}
 
   void in_transaction(const std::function<void()>& fn) override;
   bool has_account(const std::string& phone) override;

@@ -27,8 +27,9 @@ accounts_workflow::accounts_workflow(asio::thread_pool& db_pool, domain::write_q
                                      domain::random_source& random,
                                      domain::application_service& applications,
                                      std::function<void()> outbox_changed)
-    : db_pool_(db_pool), writes_(writes), cpu_pool_(cpu_pool), store_(store), service_(service), hasher_(hasher),
-      random_(random), applications_(applications), outbox_changed_(std::move(outbox_changed)) {}
+    : db_pool_(db_pool), writes_(writes), cpu_pool_(cpu_pool), store_(store), service_(service),
+      hasher_(hasher), random_(random), applications_(applications),
+      outbox_changed_(std::move(outbox_changed)) {}
 
 void accounts_workflow::prepare() { dummy_hash_ = hasher_.hash("not-a-real-password"); }
 
