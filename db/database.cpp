@@ -4,8 +4,24 @@
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <mutex>
 
 namespace cp2::db {
+
+namespace {
+
+// SQLite keeps allocation statistics by default, taking a process-wide mutex around every
+// malloc and free it makes: a fifth of the database thread's time under load (see
+// docs/performance.md). Nothing here reads them. This must run before SQLite initialises;
+// when something in the process opened a database earlier, SQLite refuses and keeps them.
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
 
 int latest_schema_version() { return migrations().back().version; }
 
@@ -15,8 +31,12 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path,
                                                 std::chrono::milliseconds busy_timeout) {
   std::unique_ptr<SQLite::Database> db;
   int app_id = 0, version = 0, objects = 0;
+  configure_sqlite();
   try {
-    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // NOMUTEX: the connection is used by one thread at a time (database.hpp), so SQLite's
+    // per-call connection mutex is only cost.
+    db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     db->setBusyTimeout(static_cast<int>(busy_timeout.count()));
     // Reading these touches nothing; a file that is not SQLite fails here.
     app_id = db->execAndGet("PRAGMA application_id").getInt();
