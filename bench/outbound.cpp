@@ -424,15 +424,17 @@ public:
     claimed_rows_.fetch_add(rows.size(), std::memory_order_relaxed);
     return rows;
   }
-  void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
-                     domain::unix_ms now) override {
-    timed(accept_, [&] { inner_.mark_accepted(id, message_id, cost, now); });
+  using domain::outbox_store::mark_accepted;
+  void mark_accepted(const std::vector<domain::acceptance>& rows, domain::unix_ms now) override {
+    timed(accept_, [&] { inner_.mark_accepted(rows, now); });
     const auto t = steady::now();
-    if (auto it = claimed_at_.find(id); it != claimed_at_.end()) {
-      claim_to_accept_.push_back(ms_between(it->second, t));
-      claimed_at_.erase(it);
+    for (const auto& row : rows) {
+      if (auto it = claimed_at_.find(row.id); it != claimed_at_.end()) {
+        claim_to_accept_.push_back(ms_between(it->second, t));
+        claimed_at_.erase(it);
+      }
     }
-    accepted_.fetch_add(1, std::memory_order_release);
+    accepted_.fetch_add(rows.size(), std::memory_order_release);
   }
   void mark_retry(std::int64_t id, domain::unix_ms next_attempt, const std::string& error,
                   domain::unix_ms now) override {
@@ -941,10 +943,11 @@ int main(int argc, char** argv) {
   std::printf("sender:  %zu accepted in %.2f s; CPU: %s\n", sender.accepted, sender.seconds,
               sender.cpu.c_str());
   std::printf("  database thread busy %.0f%%: %llu claims (%.1f rows each, mean %.3f ms, max %.1f ms), "
-              "%llu mark_accepted (mean %.3f ms, max %.1f ms), %llu next_due (mean %.3f ms)\n",
+              "%llu mark_accepted (%.1f rows each, mean %.3f ms, max %.1f ms), %llu next_due (mean %.3f ms)\n",
               sender.db_busy_percent, static_cast<unsigned long long>(sender.claims),
               sender.claims ? static_cast<double>(sender.claimed_rows) / static_cast<double>(sender.claims) : 0.0,
               sender.claim_mean_ms, sender.claim_max_ms, static_cast<unsigned long long>(sender.accepts),
+              sender.accepts ? static_cast<double>(sender.accepted) / static_cast<double>(sender.accepts) : 0.0,
               sender.accept_mean_ms, sender.accept_max_ms,
               static_cast<unsigned long long>(sender.next_dues), sender.next_due_mean_ms);
   std::printf("  sender / ceiling = %.0f%% (target >= 50%%: %s); %.0f msgs/s (target >= 5000: %s)\n",

@@ -126,19 +126,23 @@ void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {
   u.exec();
 }
 
-void sqlite_outbox_store::mark_accepted(std::int64_t id, const std::string& message_id,
-                                        const std::string& cost, domain::unix_ms now) {
+void sqlite_outbox_store::mark_accepted(const std::vector<domain::acceptance>& rows,
+                                        domain::unix_ms now) {
+  if (rows.empty()) return;
   in_transaction(db_, [&] {
     auto q_lease = stmts_.use("UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
                               "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
     auto& q = *q_lease;
-    q.bind(1, message_id);
-    q.bind(2, cost);
-    q.bind(3, static_cast<std::int64_t>(now));
-    q.bind(4, static_cast<std::int64_t>(id));
-    q.exec();
-    redact_if_sensitive(id);
-    if (!message_id.empty()) apply_waiting_reports(message_id, now);
+    for (const auto& row : rows) {
+      q.bind(1, row.message_id);
+      q.bind(2, row.cost);
+      q.bind(3, static_cast<std::int64_t>(now));
+      q.bind(4, static_cast<std::int64_t>(row.id));
+      q.exec();
+      q.reset();
+      redact_if_sensitive(row.id);
+      if (!row.message_id.empty()) apply_waiting_reports(row.message_id, now);
+    }
   });
 }
 

@@ -19,8 +19,8 @@ public:
   int retry_now(domain::unix_ms now) override;
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override;
   void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override;
-  void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
-                     domain::unix_ms now) override;
+  using domain::outbox_store::mark_accepted;
+  void mark_accepted(const std::vector<domain::acceptance>& rows, domain::unix_ms now) override;
   void mark_retry(std::int64_t id, domain::unix_ms next_attempt, const std::string& error,
                   domain::unix_ms now) override;
   void mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) override;

@@ -25,6 +25,13 @@ struct outbox_row {
   unix_ms created_at = 0;
 };
 
+/// The provider's acceptance of one row, to be stored.
+struct acceptance {
+  std::int64_t id = 0;
+  std::string message_id;  ///< the provider's id; empty when it gave none
+  std::string cost;
+};
+
 /// What a delivery report says became of a message (SPEC 3.3).
 enum class delivery { sent, delivered, failed };
 
@@ -52,9 +59,14 @@ public:
   virtual std::vector<outbox_row> claim_due(unix_ms now, int limit) = 0;
   /// Returns claimed rows that were never sent to the queue, as if never claimed.
   virtual void unclaim(const std::vector<std::int64_t>& ids, unix_ms now) = 0;
-  /// The provider accepted the row: never sent again. A sensitive body is redacted.
-  virtual void mark_accepted(std::int64_t id, const std::string& message_id,
-                             const std::string& cost, unix_ms now) = 0;
+  /// The provider accepted these rows: never sent again. Sensitive bodies are redacted. All
+  /// are stored or, when it throws, none.
+  virtual void mark_accepted(const std::vector<acceptance>& rows, unix_ms now) = 0;
+  /// One row accepted.
+  void mark_accepted(std::int64_t id, const std::string& message_id, const std::string& cost,
+                     unix_ms now) {
+    mark_accepted(std::vector<acceptance>{{id, message_id, cost}}, now);
+  }
   /// A temporary failure: back to 'queued' until `next_attempt`.
   virtual void mark_retry(std::int64_t id, unix_ms next_attempt, const std::string& error,
                           unix_ms now) = 0;

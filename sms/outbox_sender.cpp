@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -44,6 +45,11 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   std::deque<domain::outbox_row> ready;  // claimed, waiting for a free slot and a token
   int in_flight = 0;  // sent, the provider's answer awaited
   int recording = 0;  // answered, the outcome not yet stored
+  // Acceptances waiting to be stored, and whether store_accepted is running: the answers that
+  // arrive while one batch is being written go together in the next, so a busy sender makes
+  // one write (one savepoint, one hop back to the strand) per batch rather than per message.
+  std::vector<domain::acceptance> to_store;
+  bool storing = false;
   bool stopping = false;
   std::atomic<bool> loop_done{false};  // read by healthy() from other threads
   bool woken = false;  // a wake-up came while the loop was not waiting
@@ -86,8 +92,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   // second's worth at the throttle, so that no claimed row waits long. Nothing while half the
   // slots' worth is still ready, so that claims come in batches, not one per completion.
   int wanted() const {
-    if (static_cast<int>(ready.size()) > opts.max_in_flight / 2) return 0;
-    int ahead = 2 * opts.max_in_flight - in_flight - static_cast<int>(ready.size());
+    if (static_cast<int>(ready.size()) > 2 * opts.max_in_flight) return 0;
+    int ahead = 8 * opts.max_in_flight - in_flight - static_cast<int>(ready.size());
     return std::min(ahead, std::max(1, opts.per_second) - static_cast<int>(ready.size()));
   }
 
@@ -182,29 +188,83 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     provider_message m{row.id, "+" + row.phone, row.body, row.link_id, row.sensitive};
     auto self = shared_from_this();
     prov.send(m, [self, row = std::move(row)](send_outcome o) mutable {
-      asio::co_spawn(self->strand, self->complete(std::move(row), std::move(o)),
-                     [self](std::exception_ptr e) {
-                       if (!e) return;
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                         // The row stays 'sending' and is retried after the next start.
-                         spdlog::error("outbox: recording a send outcome failed: {}", ex.what());
-                       }
-                     });
+      asio::dispatch(self->strand, [self, row = std::move(row), o = std::move(o)]() mutable {
+        self->answered(std::move(row), std::move(o));
+      });
     });
   }
 
-  asio::awaitable<void> complete(domain::outbox_row row, send_outcome o) {
-    auto self = shared_from_this();
-    // The provider has answered: its slot is free for the next send while the outcome is
-    // stored. The row stays 'sending' until then, so no later message to the same phone is
-    // claimed before it is recorded.
+  // The provider has answered: its slot is free for the next send while the outcome is
+  // stored. The row stays 'sending' until then, so no later message to the same phone is
+  // claimed before it is recorded.
+  void answered(domain::outbox_row row, send_outcome o) {
     --in_flight;
     ++recording;
     pump();
     woken = true;
     wake.cancel();
+    if (o.accepted) {
+      alarmed.clear();
+      ++counters.accepted;
+      if (opts.on_outcome) opts.on_outcome(o, "accepted");
+      to_store.push_back({row.id, std::move(o.message_id), std::move(o.cost)});
+      if (!std::exchange(storing, true)) spawn(store_accepted());
+      return;
+    }
+    spawn(complete_failed(std::move(row), std::move(o)));
+  }
+
+  void spawn(asio::awaitable<void> work) {
+    asio::co_spawn(strand, std::move(work), [self = shared_from_this()](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        // The rows stay 'sending' and are queued again after stale_after or at the next start.
+        spdlog::error("outbox: recording a send outcome failed: {}", ex.what());
+      }
+    });
+  }
+
+  // Stores acceptances in batches until none is waiting. A batch that cannot be stored stays
+  // 'sending' (queued again after stale_after or at the next start, and sent again: at least
+  // once) and does not stop the next batch.
+  asio::awaitable<void> store_accepted() {
+    auto self = shared_from_this();
+    while (!to_store.empty()) {
+      auto batch = std::exchange(to_store, {});
+      struct done_guard {
+        impl& s;
+        std::size_t n;
+        ~done_guard() {
+          s.recording -= static_cast<int>(n);
+          s.maybe_finish_stop();
+        }
+      } guard{*this, batch.size()};
+      auto now = clock.now();
+      bool stored = false;
+      try {
+        co_await run_write(writes, [&] { store.mark_accepted(batch, now); });
+        stored = true;
+      } catch (const std::exception& e) {
+        spdlog::error("outbox: storing {} acceptances failed; they are sent again later: {}",
+                      batch.size(), e.what());
+      }
+      if (stored && std::exchange(failing, false)) {
+        // The provider works again: what waits for a retry goes now, at the throttle's pace.
+        try {
+          int pulled = co_await run_write(writes, [&] { return store.retry_now(now); });
+          if (pulled > 0) spdlog::info("outbox: provider answering again; {} waiting messages retried now", pulled);
+        } catch (const std::exception& e) {
+          spdlog::error("outbox: retrying waiting messages now failed; they wait for their time: {}", e.what());
+        }
+      }
+    }
+    storing = false;
+  }
+
+  asio::awaitable<void> complete_failed(domain::outbox_row row, send_outcome o) {
+    auto self = shared_from_this();
     struct done_guard {
       impl& s;
       ~done_guard() {
@@ -213,18 +273,6 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       }
     } guard{*this};
     auto now = clock.now();
-    if (o.accepted) {
-      alarmed.clear();
-      ++counters.accepted;
-      if (opts.on_outcome) opts.on_outcome(o, "accepted");
-      co_await run_write(writes, [&] { store.mark_accepted(row.id, o.message_id, o.cost, now); });
-      if (std::exchange(failing, false)) {
-        // The provider works again: what waits for a retry goes now, at the throttle's pace.
-        int pulled = co_await run_write(writes, [&] { return store.retry_now(now); });
-        if (pulled > 0) spdlog::info("outbox: provider answering again; {} waiting messages retried now", pulled);
-      }
-      co_return;
-    }
     failing = true;
     std::string name(to_string(o.failure));
     std::string reason = o.detail.rfind(name, 0) == 0 ? o.detail : fmt::format("{}: {}", name, o.detail);

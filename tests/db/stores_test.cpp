@@ -297,3 +297,33 @@ TEST_CASE("outbox: a claim inside an open transaction joins it, and the sync lev
   f.accounts.in_transaction([&] { CHECK(f.outbox.claim_due(1000, 10).size() == 1); });
   CHECK(level() == before);
 }
+
+TEST_CASE("acceptances stored together: each row's id and cost, redaction, early reports; all or none") {
+  db_fixture f;
+  f.queue("254711111111", "CP2 account created. Password: Ab3xK9mPq2 Dial *123#", true);
+  f.queue("254722222222", "plain");
+  f.queue("254733333333", "no id");
+  auto rows = f.outbox.claim_due(1000, 3);
+  REQUIRE(rows.size() == 3);
+  f.outbox.apply_delivery_report("ATXid_b", domain::delivery::delivered, "Success", "", 1500);
+  f.outbox.mark_accepted({{rows[0].id, "ATXid_a", "KES 0.8"}, {rows[1].id, "ATXid_b", "KES 0.9"},
+                          {rows[2].id, "", ""}},
+                         2000);
+  CHECK(f.state_of(rows[0].id) == "accepted");
+  CHECK(f.body_of(rows[0].id).find("Ab3xK9mPq2") == std::string::npos);
+  CHECK(f.state_of(rows[1].id) == "delivered");  // its early report applied
+  CHECK(f.body_of(rows[1].id) == "plain");
+  CHECK(f.state_of(rows[2].id) == "accepted");
+  CHECK(f.db->execAndGet("SELECT group_concat(cost, '|') FROM (SELECT cost FROM outbox ORDER BY id)")
+            .getString() == "KES 0.8|KES 0.9|");
+
+  // A message id the provider gave twice breaks the unique constraint: nothing of the batch
+  // is stored, the rows stay 'sending' and are queued again later.
+  f.queue("254744444444", "d");
+  f.queue("254755555555", "e");
+  auto more = f.outbox.claim_due(3000, 2);
+  REQUIRE(more.size() == 2);
+  CHECK_THROWS(f.outbox.mark_accepted({{more[0].id, "ATXid_new", ""}, {more[1].id, "ATXid_a", ""}}, 4000));
+  CHECK(f.state_of(more[0].id) == "sending");
+  CHECK(f.state_of(more[1].id) == "sending");
+}

@@ -1,0 +1,197 @@
+// The outbox sender against a store that fails: acceptances are stored in batches, and a batch
+// that cannot be stored must neither stop the batches after it nor lose its rows.
+
+#include "db/database.hpp"
+#include "db/group_commit.hpp"
+#include "db/sqlite_account_store.hpp"
+#include "db/sqlite_outbox_store.hpp"
+#include "sms/outbox_sender.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+using namespace cp2;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+// The real store, except that the first `failures` calls storing acceptances throw.
+class failing_accepts_store final : public domain::outbox_store {
+public:
+  failing_accepts_store(domain::outbox_store& inner, int failures) : inner_(inner), left_(failures) {}
+  int recover_sending(domain::unix_ms now, domain::unix_ms older_than) override {
+    return inner_.recover_sending(now, older_than);
+  }
+  int retry_now(domain::unix_ms now) override { return inner_.retry_now(now); }
+  std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override {
+    return inner_.claim_due(now, limit);
+  }
+  void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override { inner_.unclaim(ids, now); }
+  using domain::outbox_store::mark_accepted;
+  void mark_accepted(const std::vector<domain::acceptance>& rows, domain::unix_ms now) override {
+    if (left_ > 0) {
+      --left_;
+      throw std::runtime_error("disk I/O error (injected)");
+    }
+    inner_.mark_accepted(rows, now);
+  }
+  void mark_retry(std::int64_t id, domain::unix_ms next, const std::string& e, domain::unix_ms now) override {
+    inner_.mark_retry(id, next, e, now);
+  }
+  void mark_failed(std::int64_t id, const std::string& e, domain::unix_ms now) override {
+    inner_.mark_failed(id, e, now);
+  }
+  std::pair<int, std::optional<domain::unix_ms>> backlog() override { return inner_.backlog(); }
+  std::optional<domain::unix_ms> next_due() override { return inner_.next_due(); }
+  domain::report_result apply_delivery_report(const std::string& id, domain::delivery d, const std::string& s,
+                                              const std::string& r, domain::unix_ms now) override {
+    return inner_.apply_delivery_report(id, d, s, r, now);
+  }
+
+private:
+  domain::outbox_store& inner_;
+  int left_;  // only touched on the database thread
+};
+
+// Accepts every message at once, with a new message id each time; counts sends per row.
+class accepting_provider final : public sms::provider {
+public:
+  explicit accepting_provider(asio::io_context& ioc) : ioc_(ioc) {}
+  std::string_view name() const override { return "test"; }
+  void send(const sms::provider_message& m, std::function<void(sms::send_outcome)> done) override {
+    std::string id;
+    {
+      std::lock_guard lock(mu_);
+      ++sends_[m.outbox_id];
+      id = "ATXid_" + std::to_string(++next_id_);
+    }
+    asio::post(ioc_, [done = std::move(done), id] {
+      sms::send_outcome o;
+      o.accepted = true;
+      o.message_id = id;
+      done(o);
+    });
+  }
+  std::map<std::int64_t, int> sends() const {
+    std::lock_guard lock(mu_);
+    return sends_;
+  }
+
+private:
+  asio::io_context& ioc_;
+  mutable std::mutex mu_;
+  std::map<std::int64_t, int> sends_;
+  int next_id_ = 0;
+};
+
+struct rig {
+  domain::manual_clock clock;
+  std::unique_ptr<SQLite::Database> db = db::open_database(":memory:", 1s);
+  asio::io_context ioc{1};
+  asio::thread_pool db_pool{1};
+  db::group_commit writer{*db, [this](std::function<void()> f) { asio::post(db_pool, std::move(f)); }};
+  db::sqlite_account_store accounts{*db};
+  db::sqlite_outbox_store outbox{*db};
+  failing_accepts_store store{outbox, 1};
+  accepting_provider provider{ioc};
+  std::thread io;
+
+  ~rig() {
+    ioc.stop();
+    if (io.joinable()) io.join();
+    db_pool.join();
+  }
+
+  // Runs `f` on the database thread and returns its result.
+  template <class F>
+  auto on_db(F f) {
+    std::packaged_task<std::invoke_result_t<F&>()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(db_pool, [&task] { task(); });
+    return result.get();
+  }
+  void queue(int n, const std::string& first_phone_suffix) {
+    on_db([&] {
+      for (int i = 0; i < n; ++i)
+        accounts.enqueue_sms({"2547110" + first_phone_suffix + std::to_string(i), "hello", false,
+                              domain::message_kind::reply, ""},
+                             clock.now());
+      return 0;
+    });
+  }
+  int count(const std::string& state) {
+    return on_db([&] {
+      SQLite::Statement q(*db, "SELECT count(*) FROM outbox WHERE state = ?");
+      q.bind(1, state);
+      q.executeStep();
+      return q.getColumn(0).getInt();
+    });
+  }
+  bool wait_for(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+  void stop(sms::outbox_sender& s) {
+    std::promise<void> stopped;
+    s.stop([&] { stopped.set_value(); });
+    REQUIRE(stopped.get_future().wait_for(5s) == std::future_status::ready);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("outbox sender: a batch of acceptances that cannot be stored stops nothing and loses nothing") {
+  rig r;
+  auto work = asio::make_work_guard(r.ioc);
+  r.io = std::thread([&] { r.ioc.run(); });
+  sms::sender_options o;
+  o.per_second = 1000;
+  o.idle_poll = 20ms;
+  auto sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, r.writer, r.store, r.provider, r.clock, o);
+
+  // The first batch's acceptances fail to be stored: those rows stay 'sending'.
+  r.queue(5, "00");
+  sender->start();
+  REQUIRE(r.wait_for([&] { return r.provider.sends().size() == 5; }));
+  REQUIRE(r.wait_for([&] { return sender->stats().accepted == 5; }));
+  std::this_thread::sleep_for(50ms);
+  const int stuck = r.count("sending");
+  CHECK(stuck >= 1);
+  CHECK(r.count("accepted") == 5 - stuck);
+
+  // Later acceptances are stored: the failed batch did not leave the sender unable to store.
+  r.queue(3, "10");
+  REQUIRE(r.wait_for([&] { return r.count("accepted") == 8 - stuck; }));
+  CHECK(r.count("sending") == stuck);
+  r.stop(*sender);
+
+  // A new start queues what was left 'sending' again: sent a second time (at least once), then
+  // stored; every other row was sent exactly once.
+  sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, r.writer, r.store, r.provider, r.clock, o);
+  sender->start();
+  REQUIRE(r.wait_for([&] { return r.count("accepted") == 8; }));
+  r.stop(*sender);
+  int twice = 0;
+  for (const auto& [id, n] : r.provider.sends()) {
+    CHECK(n <= 2);
+    twice += n == 2;
+  }
+  CHECK(r.provider.sends().size() == 8);
+  CHECK(twice == stuck);
+  work.reset();
+}
