@@ -234,7 +234,11 @@ send_outcome classify_body(long http_status, std::string_view body) {
     return failed(send_failure::response_unparseable, http + ": empty body");
 
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(body, ec);
+  // A provider's answer is a few hundred bytes: parsed into a buffer on the stack, without a
+  // heap allocation per object, key and string (the resource falls back to the heap beyond it).
+  unsigned char scratch[4096];
+  boost::json::monotonic_resource memory(scratch, sizeof scratch);
+  boost::json::value doc = boost::json::parse(body, ec, &memory);
   if (ec) return failed(send_failure::response_unparseable, http + ": body is not JSON");
 
   const boost::json::value* data = member(doc, "SMSMessageData");

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -72,7 +73,7 @@ struct transfer {
   http_post request;
   std::function<void(http_result)> done;
   CURL* easy = nullptr;        // set while on the wire; removed from the multi before cleanup
-  curl_slist* headers = nullptr;
+  std::shared_ptr<curl_slist> headers;  // shared with later transfers that send the same ones
   std::string response;
   bool too_large = false;
   char error[CURL_ERROR_SIZE] = {};
@@ -81,7 +82,6 @@ struct transfer {
       : request(std::move(r)), done(std::move(d)) {}
   ~transfer() {
     if (easy) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
   }
   transfer(const transfer&) = delete;
   transfer& operator=(const transfer&) = delete;
@@ -159,6 +159,10 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
   std::unordered_map<curl_socket_t, std::shared_ptr<watch>> watches_;
   std::deque<std::unique_ptr<transfer>> queue_;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> running_;
+  std::vector<CURL*> idle_easy_;  // finished transfers' handles, for reuse (strand only)
+  // The last header list built, and the headers it was built from (strand only).
+  std::shared_ptr<curl_slist> last_headers_;
+  std::vector<std::pair<std::string, std::string>> last_header_source_;
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> stopped_{false};
 
@@ -182,44 +186,31 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
   }
 
   void start(std::unique_ptr<transfer> t) {
-    for (const auto& [name, value] : t->request.headers) {
-      // A line break would let a configured value smuggle in headers of its own.
-      if (has_line_break(name) || has_line_break(value)) {
-        complete(std::move(t),
-                 transport_failure(send_failure::config_invalid, "header holds a line break"));
-        return;
+    // Every message to one provider carries the same headers: the list is built once and
+    // shared until they change.
+    if (!last_headers_ || t->request.headers != last_header_source_) {
+      curl_slist* list = nullptr;
+      if (auto failure = build_headers(t->request.headers, list)) {
+        curl_slist_free_all(list);
+        return complete(std::move(t), std::move(*failure));
       }
-      // "Name:" would make curl drop the header; "Name;" is curl's way to send it empty.
-      std::string line = value.empty() ? name + ";" : name + ": " + value;
-      if (!append_header(*t, line)) return complete_oom(std::move(t));
+      last_headers_.reset(list, &curl_slist_free_all);
+      last_header_source_ = t->request.headers;
     }
-    // curl adds "Expect: 100-continue" to large bodies; the provider never asks for it.
-    if (!append_header(*t, "Expect:")) return complete_oom(std::move(t));
+    t->headers = last_headers_;
 
-    t->easy = curl_easy_init();
+    t->easy = take_easy();
     if (!t->easy) return complete_oom(std::move(t));
     CURL* e = t->easy;
+    // What differs between transfers; take_easy set the rest.
     curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(t->request.body.size()));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "cp2-gateway");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_write);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers.get());
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    // No SIGALRM for DNS timeouts: signals and I/O threads do not mix.
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &impl::on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close_socket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
 
     // Emplace first: adding the handle may already call back into on_timer.
     auto [it, inserted] = running_.emplace(e, std::move(t));
@@ -232,11 +223,77 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  static bool append_header(transfer& t, const std::string& line) {
+  // An easy handle from the idle ones, or a new one with the options every transfer shares.
+  // Reusing handles spares an allocation of curl's per-transfer state and its setup for each
+  // message; the connections are the multi handle's either way.
+  CURL* take_easy() {
+    if (!idle_easy_.empty()) {
+      CURL* e = idle_easy_.back();
+      idle_easy_.pop_back();
+      return e;
+    }
+    CURL* e = curl_easy_init();
+    if (!e) return nullptr;
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "cp2-gateway");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_write);
+    // No SIGALRM for DNS timeouts: signals and I/O threads do not mix.
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &impl::on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+    return e;
+  }
+
+  // A finished transfer's handle, out of the multi handle, kept for the next transfer (at
+  // most max_in_flight are kept). Its pointers to the finished transfer's buffers are set
+  // afresh before it is used again, and curl does not touch them between transfers.
+  void give_back_easy(transfer& t) {
+    CURL* e = std::exchange(t.easy, nullptr);
+    if (!e) return;
+    if (idle_easy_.size() < options_.max_in_flight && multi_) {
+      // The header list is freed with the transfer: forget it now.
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
+      idle_easy_.push_back(e);
+    } else {
+      curl_easy_cleanup(e);
+    }
+  }
+
+  void free_idle_easy() {
+    for (CURL* e : idle_easy_) curl_easy_cleanup(e);
+    idle_easy_.clear();
+  }
+
+  // Builds curl's list from `headers` into `list`, which the caller frees either way.
+  // Returns nothing, or the failure to give the transfer when they cannot be sent.
+  static std::optional<http_result> build_headers(
+      const std::vector<std::pair<std::string, std::string>>& headers, curl_slist*& list) {
+    for (const auto& [name, value] : headers) {
+      // A line break would let a configured value smuggle in headers of its own.
+      if (has_line_break(name) || has_line_break(value))
+        return transport_failure(send_failure::config_invalid, "header holds a line break");
+      // "Name:" would make curl drop the header; "Name;" is curl's way to send it empty.
+      std::string line = value.empty() ? name + ";" : name + ": " + value;
+      if (!append_header(list, line.c_str()))
+        return transport_failure(send_failure::connection_failed, "out of memory");
+    }
+    // curl adds "Expect: 100-continue" to large bodies; the provider never asks for it.
+    if (!append_header(list, "Expect:"))
+      return transport_failure(send_failure::connection_failed, "out of memory");
+    return std::nullopt;
+  }
+
+  static bool append_header(curl_slist*& list, const char* line) {
     // On failure curl_slist_append returns null and leaves the old list alone.
-    curl_slist* grown = curl_slist_append(t.headers, line.c_str());
+    curl_slist* grown = curl_slist_append(list, line);
     if (!grown) return false;
-    t.headers = grown;
+    list = grown;
     return true;
   }
 
@@ -270,6 +327,7 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
       running_.erase(it);
       http_result r = result_of(*t, code);
       curl_multi_remove_handle(multi_, easy);
+      give_back_easy(*t);
       complete(std::move(t), std::move(r));
     }
     start_queued();
@@ -397,6 +455,7 @@ struct curl_http_client::impl : std::enable_shared_from_this<impl> {
   }
 
   void close_multi() {
+    free_idle_easy();
     if (CURLM* m = std::exchange(multi_, nullptr)) {
       // Closes the kept-alive connections through on_close_socket; with multi_ already null
       // the callbacks this causes start no new waits.

@@ -479,5 +479,35 @@ TEST_CASE("curl_http_client: a request that cannot be sent as built is config_in
   CHECK(client.pending() == 0);
 }
 
+TEST_CASE("curl_http_client: a reused handle sends each request's own headers and body") {
+  // Finished handles and the header list are kept for later requests: nothing of an earlier
+  // request may leak into a later one, and a refused header set stays refused.
+  fake_aggregator fake;
+  asio::io_context ioc;
+  curl_http_client client(ioc, {});
+  auto with_key = [&](const std::string& key, std::string text) {
+    return build_send_request({fake.base_url(), "sandbox", key},
+                              {"+254712345678", std::move(text), "22262", ""});
+  };
+  const std::string long_text(150, 'x');
+  CHECK(send_one(ioc, client, with_key("key-one", long_text)).http_status == 201);
+  CHECK(send_one(ioc, client, with_key("key-two", "2")).http_status == 201);
+  http_post injected = with_key("key-one", "never sent");
+  injected.headers.emplace_back("X-Note", "a\r\nX-Evil: 1");
+  CHECK(send_one(ioc, client, injected).transport == send_failure::config_invalid);
+  CHECK(send_one(ioc, client, injected).transport == send_failure::config_invalid);
+  CHECK(send_one(ioc, client, with_key("key-one", "third")).http_status == 201);
+
+  const auto got = fake.received();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].api_key == "key-one");
+  CHECK(got[0].message == long_text);
+  CHECK(got[1].api_key == "key-two");
+  CHECK(got[1].message == "2");
+  CHECK(got[2].api_key == "key-one");
+  CHECK(got[2].message == "third");
+  CHECK(fake.connections() == 1);
+}
+
 }  // namespace
 }  // namespace cp2::sms
