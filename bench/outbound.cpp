@@ -547,22 +547,27 @@ private:
   std::vector<double> late_ms_, db_wait_ms_;
 };
 
-// The gateway's outbound wiring (gateway/app.cpp): an io_context on `threads` threads, a
-// one-thread pool for SQLite, the Africa's Talking provider, the sender.
+// The gateway's outbound wiring (gateway/app.cpp): the I/O threads' io_context on `threads`
+// threads (here only the lag probe's timer runs there), a one-thread pool for SQLite, and the
+// outbound event loop on a thread of its own with the Africa's Talking provider and the sender.
 struct sender_rig {
   sender_rig(SQLite::Database& db, const sms::provider_credentials& creds,
              const bench_options& o, int per_second)
       : writer(db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }),
         sqlite_store(db),
         store(sqlite_store),
-        at(ioc, creds, std::string(shortcode),
+        at(out_ioc, creds, std::string(shortcode),
            sms::http_client_options{static_cast<std::size_t>(o.in_flight),
                                     std::chrono::milliseconds(5000),
                                     std::chrono::milliseconds(15000)}),
         provider(at),
-        sender(ioc, db_pool, writer, store, provider, clock, options_for(o, per_second)),
+        sender(out_ioc, db_pool, writer, store, provider, clock, options_for(o, per_second)),
         probe(ioc, db_pool) {
     asio::post(db_pool, [] { name_this_thread("db"); });
+    threads.emplace_back([this] {
+      name_this_thread("outbound");
+      out_ioc.run();
+    });
     for (int i = 0; i < o.threads; ++i)
       threads.emplace_back([this, i] {
         name_this_thread(("io-" + std::to_string(i + 1)).c_str());
@@ -590,8 +595,10 @@ struct sender_rig {
     const bool clean = done->get_future().wait_for(limit) == std::future_status::ready;
     provider.stop();
     work.reset();
+    out_work.reset();
     // Lets the provider's cancellation run; the threads end when the io_context has no work.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    out_ioc.stop();
     ioc.stop();
     for (auto& t : threads) t.join();
     db_pool.join();  // the store's figures are read after this
@@ -601,6 +608,8 @@ struct sender_rig {
   // Declared first: destroyed last, after everything that holds its handlers.
   asio::io_context ioc;
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  asio::io_context out_ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> out_work{out_ioc.get_executor()};
   asio::thread_pool db_pool{1};
   wall_clock clock;
   db::group_commit writer;  // the sender's claims and outcomes share commits, as in the gateway

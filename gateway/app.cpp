@@ -106,6 +106,12 @@ struct app::impl {
   // constructor before that; see docs/architecture.md.
   std::unique_ptr<SQLite::Database> db;
   asio::io_context ioc;
+  // The outbound SMS path (the outbox sender and the provider's HTTP client) has an event loop
+  // and a thread of its own: handing each message between two I/O threads cost a third of
+  // the sender's throughput (docs/performance.md), and a backlog draining there never delays
+  // a USSD answer. Declared before the provider and the sender, so destroyed after them.
+  asio::io_context out_ioc{1};
+  std::thread out_thread;
   asio::thread_pool db_pool{1};
   asio::thread_pool cpu_pool{2};
   wall_clock wall;
@@ -203,7 +209,7 @@ app::app(config::config cfg, const domain::clock* clock) {
     http.connect_timeout = s.cfg.provider.connect_timeout;
     http.total_timeout = s.cfg.provider.timeout;
     s.provider = std::make_unique<sms::africastalking_provider>(
-        s.ioc,
+        s.out_ioc,
         sms::provider_credentials{s.cfg.provider.base_url, s.cfg.provider.username,
                                   s.cfg.provider.api_key},
         s.cfg.sms.shortcode, http);
@@ -221,7 +227,7 @@ app::app(config::config cfg, const domain::clock* clock) {
     if (!o.accepted) s.metrics.provider_failures.child({std::string(sms::to_string(o.failure))}).inc();
   };
   so.on_alarm = [&s] { s.metrics.outbox_alarms.inc(); };
-  s.sender = std::make_unique<sms::outbox_sender>(s.ioc, s.db_pool, s.writer, s.outbox_store, *s.provider,
+  s.sender = std::make_unique<sms::outbox_sender>(s.out_ioc, s.db_pool, s.writer, s.outbox_store, *s.provider,
                                                    s.clock, so);
   s.workflow.prepare();
   s.catalog.rebuild_now();
@@ -275,6 +281,7 @@ void app::start() {
   s.server = std::make_unique<http_server>(s.ioc, s.routes, o);
   s.server->start();
   s.sender->start();
+  s.out_thread = std::thread([&s] { s.out_ioc.run(); });
   asio::post(s.ioc, [&s] { s.refresh_backlog(); });
   spdlog::info("cp2-gateway listening on {}:{}, database {} (schema {}), provider {}, {} I/O threads",
                s.cfg.server.host, s.server->port(), s.cfg.db.path, db::latest_schema_version(),
@@ -307,16 +314,22 @@ void app::request_stop() {
       spdlog::warn("shutdown grace of {} ms over with {} connections open: closing them",
                    s.cfg.server.shutdown_grace.count(), s.server->open_connections());
       s.forced = true;
+      s.out_ioc.stop();
       s.ioc.stop();
     });
     // Connections first, then the outbox (answers in flight are recorded), then the provider.
     s.server->stop([&s] {
+      // Runs on the outbound thread once nothing is in flight there.
       s.sender->stop([&s] {
         s.provider->stop();
-        s.catalog.stop();
-        s.backlog_timer.cancel();
-        s.grace_timer->cancel();
-        s.ioc.stop();
+        // After the provider's cancellation, which was posted first.
+        asio::post(s.out_ioc, [&s] { s.out_ioc.stop(); });
+        asio::post(s.ioc, [&s] {
+          s.catalog.stop();
+          s.backlog_timer.cancel();
+          s.grace_timer->cancel();
+          s.ioc.stop();
+        });
       });
     });
   });
@@ -326,6 +339,7 @@ int app::wait() {
   auto& s = *impl_;
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  if (s.out_thread.joinable()) s.out_thread.join();
   // Work already handed to the database thread finishes before the connection goes away.
   s.db_pool.join();
   s.cpu_pool.join();
