@@ -198,6 +198,14 @@ CREATE INDEX ussd_events_by_screen ON ussd_events (status, last_screen);
 -- queued, during which every other statement waited). See docs/performance.md.
 CREATE INDEX outbox_queued ON outbox (id, next_attempt_at) WHERE state = 'queued';
 )sql"},
+    {6, "the outbox's state index holds unfinished messages only", R"sql(
+-- outbox_due held every message by state, so each step of a message's life (sending,
+-- accepted, sent, delivered) moved its entry, and it grew with the history. Only unfinished
+-- messages are ever looked up by state: the queries name this index's condition so that
+-- SQLite uses it. See docs/performance.md.
+DROP INDEX outbox_due;
+CREATE INDEX outbox_pending ON outbox (state, next_attempt_at) WHERE state IN ('queued', 'sending');
+)sql"},
 };
 
 }  // namespace

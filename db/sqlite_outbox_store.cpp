@@ -12,7 +12,7 @@ namespace cp2::db {
 
 int sqlite_outbox_store::recover_sending(domain::unix_ms now, domain::unix_ms older_than) {
   auto q_lease = stmts_.use("UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? "
-                            "WHERE state = 'sending' AND updated_at < ?");
+                            "WHERE state IN ('queued', 'sending') AND state = 'sending' AND updated_at < ?");
   auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(now));
   q.bind(2, static_cast<std::int64_t>(now));
@@ -21,8 +21,8 @@ int sqlite_outbox_store::recover_sending(domain::unix_ms now, domain::unix_ms ol
 }
 
 int sqlite_outbox_store::retry_now(domain::unix_ms now) {
-  auto q_lease = stmts_.use("UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND attempts > 0 "
-                            "AND next_attempt_at > ?");
+  auto q_lease = stmts_.use("UPDATE outbox SET next_attempt_at = ? WHERE state IN ('queued', 'sending') "
+                            "AND state = 'queued' AND attempts > 0 AND next_attempt_at > ?");
   auto& q = *q_lease;
   q.bind(1, static_cast<std::int64_t>(now));
   q.bind(2, static_cast<std::int64_t>(now));
@@ -180,7 +180,8 @@ std::pair<int, std::optional<domain::unix_ms>> sqlite_outbox_store::backlog() {
 }
 
 std::optional<domain::unix_ms> sqlite_outbox_store::next_due() {
-  auto q_lease = stmts_.use("SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'");
+  auto q_lease = stmts_.use("SELECT min(next_attempt_at) FROM outbox "
+                            "WHERE state IN ('queued', 'sending') AND state = 'queued'");
   auto& q = *q_lease;
   q.executeStep();
   if (q.getColumn(0).isNull()) return std::nullopt;

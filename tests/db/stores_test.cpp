@@ -267,6 +267,38 @@ ORDER BY id LIMIT 32)sql");
   CHECK(rows.front().id < rows.back().id);
 }
 
+TEST_CASE("outbox: lookups by state read the index of unfinished messages, never the history") {
+  db_fixture f;
+  // The statements as sqlite_outbox_store runs them, each with the index's condition named.
+  const char* statements[] = {
+      "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'sending') AND state = 'queued'",
+      "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('queued', 'sending')",
+      "UPDATE outbox SET state = 'queued', next_attempt_at = 1, updated_at = 1 "
+      "WHERE state IN ('queued', 'sending') AND state = 'sending' AND updated_at < 1",
+      "UPDATE outbox SET next_attempt_at = 1 WHERE state IN ('queued', 'sending') "
+      "AND state = 'queued' AND attempts > 0 AND next_attempt_at > 1",
+  };
+  for (const char* sql : statements) {
+    SQLite::Statement plan(*f.db, std::string("EXPLAIN QUERY PLAN ") + sql);
+    std::string steps;
+    while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
+    CAPTURE(sql);
+    CAPTURE(steps);
+    CHECK(steps.find("outbox_pending") != std::string::npos);
+  }
+  // Finished messages leave the index; what is queued or sending stays in it.
+  f.queue("254711111111", "a");
+  f.queue("254722222222", "b");
+  auto rows = f.outbox.claim_due(1000, 2);
+  REQUIRE(rows.size() == 2);
+  f.outbox.mark_accepted(rows[0].id, "ATXid_1", "", 2000);
+  f.queue("254733333333", "c");
+  CHECK(f.db->execAndGet("SELECT count(*) FROM outbox INDEXED BY outbox_pending "
+                         "WHERE state IN ('queued', 'sending')").getInt() == 2);
+  CHECK(f.outbox.backlog().first == 2);
+  CHECK(f.outbox.next_due() == 1000);
+}
+
 TEST_CASE("outbox: an unclaimed row is queued again as if never claimed, in its place") {
   db_fixture f;
   f.queue("254711111111", "a1");
