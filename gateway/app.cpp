@@ -286,6 +286,8 @@ void app::start() {
   spdlog::info("cp2-gateway listening on {}:{}, database {} (schema {}), provider {}, {} I/O threads",
                s.cfg.server.host, s.server->port(), s.cfg.db.path, db::latest_schema_version(),
                s.cfg.provider.kind, s.cfg.server.threads);
+  // Scripts and operators wait for this line: not a second later (gateway/logging.cpp).
+  spdlog::default_logger()->flush();
   for (int i = 0; i < s.cfg.server.threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
 }
 
@@ -344,6 +346,7 @@ int app::wait() {
   s.db_pool.join();
   s.cpu_pool.join();
   spdlog::info("cp2-gateway stopped{}", s.forced ? " (grace period ran out)" : "");
+  spdlog::default_logger()->flush();
   return 0;
 }
 
