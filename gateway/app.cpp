@@ -263,8 +263,7 @@ void app::start() {
   for (const auto& text : s.cfg.server.trusted_proxies) o.trusted_proxies.push_back(*config::parse_cidr(text));
   o.admin_token = s.cfg.admin.token;
   o.observe = [&s](const std::string& route, int status, double seconds) {
-    s.metrics.http_requests.child({route, std::to_string(status)}).inc();
-    s.metrics.http_seconds.child({route}).observe(seconds);
+    s.metrics.observe_http(route, status, seconds);
   };
   o.on_failure = [&s](const std::exception& e) {
     if (dynamic_cast<const SQLite::Exception*>(&e)) s.metrics.database_errors.inc();

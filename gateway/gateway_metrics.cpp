@@ -1,5 +1,8 @@
 #include "gateway/gateway_metrics.hpp"
 
+#include <string>
+#include <vector>
+
 namespace cp2::gateway {
 
 gateway_metrics::gateway_metrics(metrics_registry& r)
@@ -43,6 +46,32 @@ gateway_metrics::gateway_metrics(metrics_registry& r)
                    [this] { return outbox_depth.load(); });
   r.gauge_callback("cp2_outbox_oldest_age_seconds", "Age of the oldest outbound SMS not yet accepted or failed.",
                    [this] { return outbox_oldest_seconds.load(); });
+}
+
+void gateway_metrics::observe_http(const std::string& route, int status, double seconds) {
+  // A handful of routes and statuses per thread: a short list beats a map. `owner` keeps two
+  // gateways in one process (the tests) from sharing series; a thread outlives no gateway whose
+  // requests it served, so no entry outlives its registry.
+  struct series {
+    const gateway_metrics* owner;
+    std::string route;
+    int status;
+    metrics_registry::counter* requests;
+    metrics_registry::histogram* seconds;
+  };
+  thread_local std::vector<series> used;
+  for (const auto& s : used) {
+    if (s.owner == this && s.status == status && s.route == route) {
+      s.requests->inc();
+      s.seconds->observe(seconds);
+      return;
+    }
+  }
+  auto& requests = http_requests.child({route, std::to_string(status)});
+  auto& histogram = http_seconds.child({route});
+  requests.inc();
+  histogram.observe(seconds);
+  used.push_back({this, route, status, &requests, &histogram});
 }
 
 }  // namespace cp2::gateway

@@ -4,6 +4,7 @@
 #include "gateway/metrics.hpp"
 
 #include <atomic>
+#include <string>
 
 namespace cp2::gateway {
 
@@ -27,6 +28,10 @@ struct gateway_metrics {
   metrics_registry::counter& database_errors;
   metrics_registry::family<metrics_registry::counter>& limits_refused;    ///< limit
   metrics_registry::family<metrics_registry::counter>& ussd_shed;         ///< reason
+  /// Counts one answered request in http_requests and http_seconds. Each thread keeps the
+  /// series it has used, so a request costs no lock and no lookup by label values (those were
+  /// 3-4% of the gateway's throughput in menu steps).
+  void observe_http(const std::string& route, int status, double seconds);
   /// Refreshed on the database thread every few seconds; read when /metrics is rendered.
   std::atomic<double> outbox_depth{0};
   std::atomic<double> outbox_oldest_seconds{0};
