@@ -41,7 +41,9 @@ struct frame {
 
 // Where a choice leads.
 struct target {
-  enum class kind { push, perform, save, end } k = kind::push;
+  // descend: one level down the vacancy levels, to the current path plus the chosen choice;
+  // built only when chosen, so a level's menu copies no path per choice.
+  enum class kind { push, descend, perform, save, end } k = kind::push;
   frame next;                 // push
   action act = action::none;  // perform
   std::string value;          // perform: its argument; save: the field's value
@@ -182,13 +184,8 @@ public:
           break;
         }
         m.title = level_title(fr.path.size());
-        for (auto& c : choices) {
-          frame next;
-          next.path = fr.path;
-          next.path.push_back(c);
-          next.id = next.path.size() == domain::catalog_depth ? screen_id::vac_list : screen_id::vac_level;
-          push(c, std::move(next));
-        }
+        m.labels = std::move(choices);
+        m.targets.assign(m.labels.size(), target{target::kind::descend, {}, action::none, {}, {}});
         break;
       }
       case screen_id::vac_list: {
@@ -362,6 +359,16 @@ public:
         case target::kind::push:
           stack_.push_back(chosen->next);
           break;
+        case target::kind::descend: {
+          // The choice as the catalog names it: paginate may have shortened its label.
+          auto choices = facts_.vacancies->choices(top.path);
+          frame next;
+          next.path = top.path;
+          next.path.push_back(std::move(choices.at(static_cast<std::size_t>(chosen - m.targets.data()))));
+          next.id = next.path.size() == domain::catalog_depth ? screen_id::vac_list : screen_id::vac_level;
+          stack_.push_back(std::move(next));
+          break;
+        }
         case target::kind::perform: {
           // An action ends the session, so it can only be the last input.
           if (!last) return make_reply(true, std::string(ended_text), action::none, "ended");

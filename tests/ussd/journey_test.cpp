@@ -125,6 +125,28 @@ TEST_CASE("apply with a complete profile: six levels, the vacancy, Apply, the re
        {action_result::kind::submitted, made});
 }
 
+TEST_CASE("a level name too long for the screen is shortened on it and still leads on") {
+  // Menus are replayed from the main menu at each step, and a choice too long for any page is
+  // shortened on screen: the path must keep the name as the catalog has it.
+  const std::string role(150, 'R');
+  auto facts = member();
+  facts.vacancies = std::make_shared<domain::catalog>(
+      std::vector<domain::vacancy>{vac("L1", "KCSE", "Marking", role, "Kisii", "Bobasi", "Kisii School")},
+      std::map<std::string, int>{}, now);
+  play(facts, {{"", "1. Vacancies"},
+               {"1", "1. KCSE"},
+               {"1", "1. Marking"},
+               {"1", "1. Examination centre"},
+               {"1", "1. RRRR"},
+               {"1", "Choose the county:\n1. Kisii"},
+               {"1", "Choose the sub-county:\n1. Bobasi"},
+               {"1", "1. Kisii School (3 posts)"},
+               {"1", "Apply by"},
+               {"1", "Your reference", true, action::apply, "L1"}},
+       {action_result::kind::submitted, {}});
+  CHECK(eng.step(facts, "1*1*1*1*1").text.find(role) == std::string::npos);  // it was shortened
+}
+
 TEST_CASE("closed and not-yet-open vacancies are never offered") {
   auto r = eng.step(member(), "1");
   CHECK(r.text.find("KPSEA") == std::string::npos);
