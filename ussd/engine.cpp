@@ -192,11 +192,17 @@ public:
         m.name = "vacancies_list";
         auto list = facts_.vacancies->vacancies(fr.path);
         m.title = list.empty() ? "These vacancies are no longer open." : "Choose a vacancy:";
+        m.labels.reserve(list.size());
+        m.targets.reserve(list.size());
         for (const auto* v : list) {
           frame next;
           next.id = screen_id::vac_detail;
           next.key = v->code;
-          push(fmt::format("{} ({} posts)", v->station, v->slots), std::move(next));
+          // Built by hand: a long list formats one label per vacancy at every step past it.
+          std::string label;
+          label.reserve(v->station.size() + 16);
+          label.append(v->station).append(" (").append(std::to_string(v->slots)).append(" posts)");
+          push(std::move(label), std::move(next));
         }
         break;
       }

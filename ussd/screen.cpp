@@ -8,8 +8,12 @@ namespace {
 constexpr std::string_view more_line = "98. More";
 constexpr std::string_view nav_lines = "0. Back\n00. Main menu";
 
+// The length of "\n{number}. {label}", counted rather than formatted: paginate measures every
+// label of a list at every step that replays it.
 std::size_t choice_chars(std::size_t number, const std::string& label) {
-  return fmt::formatted_size("\n{}. {}", number, label);
+  std::size_t digits = 1;
+  for (std::size_t n = number; n >= 10; n /= 10) ++digits;
+  return 1 + digits + 2 + label.size();
 }
 
 }  // namespace
@@ -60,8 +64,8 @@ std::string render_page(const std::string& notice, const std::string& title,
   if (!notice.empty()) out += notice + "\n";
   out += title;
   for (std::size_t k = 0; k < p.count; ++k) out += fmt::format("\n{}. {}", k + 1, labels[p.first + k]);
-  if (p.more) out += "\n" + std::string(more_line);
-  if (nav) out += "\n" + std::string(nav_lines);
+  if (p.more) out.append("\n").append(more_line);
+  if (nav) out.append("\n").append(nav_lines);
   return out;
 }
 
