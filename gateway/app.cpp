@@ -107,7 +107,7 @@ struct app::impl {
   std::unique_ptr<SQLite::Database> db;
   asio::io_context ioc;
   // The outbound SMS path (the outbox sender and the provider's HTTP client) has an event loop
-  // and a thread of its own: handing each message between two I/O threads cost a third of
+  // and a thread of its own: handing each message between two I/O threads cost a fifth of
   // the sender's throughput (docs/performance.md), and a backlog draining there never delays
   // a USSD answer. Declared before the provider and the sender, so destroyed after them.
   asio::io_context out_ioc{1};

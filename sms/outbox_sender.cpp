@@ -88,9 +88,11 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // How many more rows to claim: enough to refill every slot once more, and never more than a
-  // second's worth at the throttle, so that no claimed row waits long. Nothing while half the
-  // slots' worth is still ready, so that claims come in batches, not one per completion.
+  // How many more rows to claim: up to eight times the slots, sent and ready together, and
+  // never more than a second's worth at the throttle, so that no claimed row waits long.
+  // Nothing while twice the slots' worth is still ready, so that claims come in batches, not
+  // one per completion, and the next claim is back before the ready rows run out even when it
+  // waits behind a commit on the database thread (docs/performance.md).
   int wanted() const {
     if (static_cast<int>(ready.size()) > 2 * opts.max_in_flight) return 0;
     int ahead = 8 * opts.max_in_flight - in_flight - static_cast<int>(ready.size());
