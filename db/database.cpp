@@ -25,6 +25,21 @@ void configure_sqlite() {
 
 int latest_schema_version() { return migrations().back().version; }
 
+std::unique_ptr<SQLite::Database> open_reader(const std::string& path,
+                                              std::chrono::milliseconds busy_timeout) {
+  configure_sqlite();
+  try {
+    // Read-write so that it can take part in WAL's shared memory like the writer; query_only
+    // makes any change through it an error.
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+    db->setBusyTimeout(static_cast<int>(busy_timeout.count()));
+    db->exec("PRAGMA query_only = ON");
+    return db;
+  } catch (const SQLite::Exception& e) {
+    throw database_error(fmt::format("{}: cannot open for reading: {}", path, e.what()));
+  }
+}
+
 int schema_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
 std::unique_ptr<SQLite::Database> open_database(const std::string& path,

@@ -28,6 +28,14 @@ inline constexpr int application_id = 0x43503247;
 std::unique_ptr<SQLite::Database> open_database(const std::string& path,
                                                 std::chrono::milliseconds busy_timeout);
 
+/// A second connection to the database at `path`, which open_database has already opened and
+/// migrated, for reads only (`PRAGMA query_only`): in WAL mode it reads beside the writer and
+/// never waits for the writer's commits to reach the disk. Not for ":memory:", which would be
+/// another, empty database. Throws database_error.
+/// Thread safety: the returned connection must be used by one thread at a time.
+std::unique_ptr<SQLite::Database> open_reader(const std::string& path,
+                                              std::chrono::milliseconds busy_timeout);
+
 /// The schema version this binary migrates to.
 int latest_schema_version();
 

@@ -5,6 +5,7 @@
 #include "db/transaction.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 namespace cp2::db {
 namespace {
@@ -31,6 +32,22 @@ domain::application read_application(SQLite::Statement& q) {
 
 void sqlite_application_store::in_transaction(const std::function<void()>& fn) {
   db::in_transaction(db_, fn);
+}
+
+void sqlite_application_store::in_read_transaction(const std::function<void()>& fn) {
+  // Inside a transaction already (the writer's connection, in a batch): that one is the moment.
+  if (sqlite3_get_autocommit(db_.getHandle()) == 0) return fn();
+  stmts_.use("BEGIN")->exec();
+  try {
+    fn();
+  } catch (...) {
+    try {
+      stmts_.use("ROLLBACK")->exec();
+    } catch (...) {
+    }
+    throw;
+  }
+  stmts_.use("COMMIT")->exec();
 }
 
 bool sqlite_application_store::has_account(const std::string& phone) {

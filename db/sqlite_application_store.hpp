@@ -33,6 +33,9 @@ public:
       : db_(db), stmts_(db), vacancies_(db), accounts_(db) {}
 
   void in_transaction(const std::function<void()>& fn) override;
+  /// Runs `fn`'s reads in one read transaction, so that they see one moment of the database
+  /// even on a connection of their own, beside the writer.
+  void in_read_transaction(const std::function<void()>& fn);
   bool has_account(const std::string& phone) override;
   domain::profile find_profile(const std::string& phone) override;
   void save_profile(const std::string& phone, const domain::profile& p, domain::unix_ms now) override;

@@ -67,10 +67,12 @@ struct app::impl {
   impl(config::config c, const domain::clock* injected)
       : cfg(std::move(c)),
         db(db::open_database(cfg.db.path, cfg.db.busy_timeout)),
+        reader_db(cfg.db.path == ":memory:" ? nullptr : db::open_reader(cfg.db.path, cfg.db.busy_timeout)),
         clock(injected ? *injected : wall),
         account_store(*db),
         outbox_store(*db),
         application_store(*db),
+        read_store(reader_db ? *reader_db : *db),
         vacancy_store(*db),
         counties(load_counties(*db)),
         accounts(account_store, clock,
@@ -85,7 +87,8 @@ struct app::impl {
         workflow(db_pool, writer, cpu_pool, account_store, accounts, hasher, random, applications,
                  [this] { if (sender) sender->notify(); }),
         application_flow(db_pool, writer, cpu_pool, application_store, applications, vacancy_store, catalog, clock,
-                         [this] { if (sender) sender->notify(); }),
+                         [this] { if (sender) sender->notify(); }, reader_db ? read_pool : db_pool,
+                         read_store),
         menus(ussd::engine_options{cfg.sms.shortcode, cfg.limits.password_resets_per_hour,
                                    cfg.limits.credential_sms_per_day, county_names(counties)}),
         // SPEC 7: an answer is remembered at least for the session's life, 180 s; 200 s leaves
@@ -105,6 +108,10 @@ struct app::impl {
   // The connection is used only on db_pool's single thread once the server runs, and by the
   // constructor before that; see docs/architecture.md.
   std::unique_ptr<SQLite::Database> db;
+  // A second connection, for the reads of a session's first step, used only on read_pool's
+  // thread: WAL lets it read beside the writer, so those reads never queue behind a batch and
+  // its fsync on db_pool. Null for ":memory:" (tests), where db_pool does them.
+  std::unique_ptr<SQLite::Database> reader_db;
   asio::io_context ioc;
   // The outbound SMS path (the outbox sender and the provider's HTTP client) has an event loop
   // and a thread of its own: handing each message between two I/O threads cost a fifth of
@@ -113,12 +120,14 @@ struct app::impl {
   asio::io_context out_ioc{1};
   std::thread out_thread;
   asio::thread_pool db_pool{1};
+  asio::thread_pool read_pool{1};
   asio::thread_pool cpu_pool{2};
   wall_clock wall;
   const domain::clock& clock;  // `wall` unless the caller gave one
   db::sqlite_account_store account_store;
   db::sqlite_outbox_store outbox_store;
   db::sqlite_application_store application_store;
+  db::sqlite_application_store read_store;  // on reader_db when there is one
   db::sqlite_vacancy_store vacancy_store;
   domain::static_county_lookup counties;
   domain::account_service accounts;
@@ -343,6 +352,7 @@ int app::wait() {
   if (s.out_thread.joinable()) s.out_thread.join();
   // Work already handed to the database thread finishes before the connection goes away.
   s.db_pool.join();
+  s.read_pool.join();
   s.cpu_pool.join();
   spdlog::info("cp2-gateway stopped{}", s.forced ? " (grace period ran out)" : "");
   spdlog::default_logger()->flush();

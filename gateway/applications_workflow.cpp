@@ -19,18 +19,23 @@ applications_workflow::applications_workflow(asio::thread_pool& db_pool,
                                              domain::application_service& service,
                                              db::sqlite_vacancy_store& vacancies,
                                              catalog_holder& catalog, const domain::clock& clock,
-                                             std::function<void()> outbox_changed)
+                                             std::function<void()> outbox_changed,
+                                             asio::thread_pool& read_pool,
+                                             db::sqlite_application_store& read_store)
     : db_pool_(db_pool), writes_(writes), cpu_pool_(cpu_pool), store_(store), service_(service), vacancies_(vacancies),
-      catalog_(catalog), clock_(clock), outbox_changed_(std::move(outbox_changed)) {}
+      catalog_(catalog), clock_(clock), outbox_changed_(std::move(outbox_changed)),
+      read_pool_(read_pool), read_store_(read_store) {}
 
 asio::awaitable<ussd::session_facts> applications_workflow::session_facts_for(domain::msisdn phone) {
-  auto facts = co_await run_on(db_pool_, [&] {
+  auto facts = co_await run_on(read_pool_, [&] {
     ussd::session_facts f;
-    f.has_account = store_.has_account(phone.digits());
-    if (f.has_account) {
-      f.profile = store_.find_profile(phone.digits());
-      f.applications = store_.list_for(phone.digits());
-    }
+    read_store_.in_read_transaction([&] {
+      f.has_account = read_store_.has_account(phone.digits());
+      if (f.has_account) {
+        f.profile = read_store_.find_profile(phone.digits());
+        f.applications = read_store_.list_for(phone.digits());
+      }
+    });
     return f;
   });
   facts.phone_local = phone.local();

@@ -24,17 +24,22 @@ namespace cp2::gateway {
 
 /// The application operations of every channel (USSD, SMS, portal).
 /// Thread safety: call from any coroutine; stores are only touched on `db_pool` (reads, and
-/// imports, which are one big transaction of their own) or by `writes` (on the same thread).
+/// imports, which are one big transaction of their own) or by `writes` (on the same thread),
+/// and `read_store` only on `read_pool`.
 class applications_workflow {
 public:
+  /// `read_pool` and `read_store` serve session_facts_for: a connection and thread of their own
+  /// (app.cpp), or `db_pool` and `store` again.
   applications_workflow(boost::asio::thread_pool& db_pool, domain::write_queue& writes,
                         boost::asio::thread_pool& cpu_pool, db::sqlite_application_store& store,
                         domain::application_service& service, db::sqlite_vacancy_store& vacancies,
                         catalog_holder& catalog, const domain::clock& clock,
-                        std::function<void()> outbox_changed);
+                        std::function<void()> outbox_changed, boost::asio::thread_pool& read_pool,
+                        db::sqlite_application_store& read_store);
 
   /// The facts a USSD session sees for its whole life: account, profile, applications, the
-  /// catalog, the time. Looked up once per session (see session_facts_cache).
+  /// catalog, the time. Looked up once per session (see session_facts_cache), on `read_pool`,
+  /// so that a session's first screen never waits behind the writer's batch and its fsync.
   boost::asio::awaitable<ussd::session_facts> session_facts_for(domain::msisdn phone);
 
   // The changes below throw domain::write_shed, having changed nothing, when they cannot start
@@ -84,6 +89,8 @@ private:
   catalog_holder& catalog_;
   const domain::clock& clock_;
   std::function<void()> outbox_changed_;
+  boost::asio::thread_pool& read_pool_;
+  db::sqlite_application_store& read_store_;
 };
 
 /// The facts of each live USSD session, so that every replay of it sees the same ones. Kept

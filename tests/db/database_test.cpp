@@ -107,3 +107,25 @@ TEST_CASE("a database migrated by a newer binary is refused and left untouched")
   SQLite::Database check(path, SQLite::OPEN_READONLY);
   CHECK(check.execAndGet("PRAGMA user_version").getInt() == cp2::db::latest_schema_version() + 1);
 }
+
+TEST_CASE("the reader connection reads beside an open write, sees each commit, and writes nothing") {
+  scratch s;
+  const std::string path = s.file("cp2.db");
+  auto writer = open_database(path, 1s);
+  writer->exec("INSERT INTO opt_outs (phone, since) VALUES ('254711000001', 1)");
+  auto reader = cp2::db::open_reader(path, 1s);
+  auto count = [&] { return reader->execAndGet("SELECT count(*) FROM opt_outs").getInt(); };
+  CHECK(count() == 1);
+
+  // The writer holds its write lock with a change not yet committed, as during a batch and its
+  // fsync: the reader reads (a reader locked out would throw SQLITE_BUSY after busy_timeout)
+  // and does not see the change.
+  writer->exec("BEGIN IMMEDIATE");
+  writer->exec("INSERT INTO opt_outs (phone, since) VALUES ('254711000002', 1)");
+  CHECK(count() == 1);
+  writer->exec("COMMIT");
+  CHECK(count() == 2);
+
+  CHECK_THROWS_AS(reader->exec("DELETE FROM opt_outs"), SQLite::Exception);
+  CHECK(count() == 2);
+}
