@@ -19,7 +19,7 @@ namespace {
 // gathered, when a line at warning or above comes, on flush() (spdlog's flusher calls it every
 // second) and when the logger is destroyed at exit. spdlog's own stderr sink writes and
 // flushes every line, so the access log cost a system call per request under the logger's
-// lock: about a tenth of the gateway's throughput in menu steps (docs/performance.md). The
+// lock: about 3% of the gateway's throughput in menu steps (docs/performance.md). The
 // price: a process killed outright loses up to a second of info lines; warnings and errors are
 // written at once.
 class buffered_stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
