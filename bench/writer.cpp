@@ -22,6 +22,7 @@
 #include "bench/figures.hpp"
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
+#include "db/wal_syncer.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
 #include "db/sqlite_vacancy_store.hpp"
@@ -290,6 +291,7 @@ struct phase_result {
 // What every phase shares: the connection, its one thread, the service over the real stores.
 struct rig {
   SQLite::Database& db;
+  const std::string& path;  // the database file, for the WAL syncer
   asio::thread_pool& db_pool;
   commit_counter& commits;
   domain::application_service& service;
@@ -402,21 +404,27 @@ phase_result run_one_per_commit(rig& r, const std::vector<job>& jobs, std::size_
 phase_result run_group_commit(rig& r, const std::vector<job>& jobs, std::size_t clients) {
   std::mutex sizes_mu;
   std::vector<double> sizes;
+  // The gateway syncs the writer's commits on a thread of its own (db/wal_syncer.hpp).
+  db::wal_syncer syncer(r.path);
   std::unique_ptr<db::group_commit> writer;
-  writer = std::make_unique<db::group_commit>(r.db, [&](std::function<void()> batch) {
-    asio::post(r.db_pool, [&, batch = std::move(batch)] {
-      const auto before = writer->stats().units.load();
-      batch();
-      const auto units = writer->stats().units.load() - before;
-      std::lock_guard lock(sizes_mu);
-      if (units > 0) sizes.push_back(static_cast<double>(units));
-    });
-  });
+  writer = std::make_unique<db::group_commit>(
+      r.db,
+      [&](std::function<void()> batch) {
+        asio::post(r.db_pool, [&, batch = std::move(batch)] {
+          const auto before = writer->stats().units.load();
+          batch();
+          const auto units = writer->stats().units.load() - before;
+          std::lock_guard lock(sizes_mu);
+          if (units > 0) sizes.push_back(static_cast<double>(units));
+        });
+      },
+      512, &syncer);
   // run_clients ends with a task on the database thread, so every batch task has run (and
   // recorded its size) when it returns: the pool runs its tasks in order.
   phase_result out = run_clients(r, jobs, clients, [&r, &writer](const job& j) {
     return sms::run_write(*writer, [&r, &j] { return r.service.apply(j.phone, j.code); });
   });
+  syncer.stop();  // every unit has been answered; its last callbacks have returned
   const auto& stats = writer->stats();
   out.mean_batch = stats.commits ? static_cast<double>(stats.units) / static_cast<double>(stats.commits) : 0;
   std::lock_guard lock(sizes_mu);
@@ -549,7 +557,7 @@ struct results {
   phase_result one, group, raw;
 };
 
-results run_phases(SQLite::Database& db, const bench_options& o) {
+results run_phases(SQLite::Database& db, const std::string& path, const bench_options& o) {
   wall_clock clock;
   gateway::sodium_random random;
   db::sqlite_application_store store(db);
@@ -565,7 +573,7 @@ results run_phases(SQLite::Database& db, const bench_options& o) {
   std::fflush(stdout);
 
   asio::thread_pool db_pool{1};
-  rig r{db, db_pool, commits, service};
+  rig r{db, path, db_pool, commits, service};
   results out;
   checkpoint(r);
   out.one = run_one_per_commit(r, jobs_for(1, o.applications, vacancies), o.clients);
@@ -610,7 +618,7 @@ int main(int argc, char** argv) {
                 path.c_str(), journal.c_str(), synchronous == "2" ? "FULL" : synchronous.c_str(),
                 on_tmpfs(o.db_dir) ? "\nWARNING: tmpfs: fsync costs nothing here" : "");
     std::fflush(stdout);
-    r = run_phases(*db, o);
+    r = run_phases(*db, path, o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_writer: %s\n", e.what());
     rc = 1;

@@ -7,8 +7,13 @@
 
 namespace cp2::db {
 
-group_commit::group_commit(SQLite::Database& db, poster post, std::size_t max_batch)
-    : db_(db), post_(std::move(post)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+group_commit::group_commit(SQLite::Database& db, poster post, std::size_t max_batch, wal_syncer* syncer)
+    : db_(db), post_(std::move(post)), max_batch_(max_batch == 0 ? 1 : max_batch), syncer_(syncer) {}
+
+void group_commit::after_durable(std::function<void(std::exception_ptr)> fn) {
+  if (syncer_) syncer_->after_durable(std::move(fn));
+  else fn(nullptr);
+}
 
 void group_commit::submit(std::function<void()> work, std::function<void(std::exception_ptr)> done,
                           deadline by) {
@@ -49,7 +54,10 @@ void group_commit::run_batch() {
   std::vector<std::exception_ptr> errors(batch.size());
   std::vector<bool> shed(batch.size(), false);
   std::exception_ptr whole;  // the transaction itself failed: every unit is undone
+  // The syncer makes this commit durable after it is made; SQLite only writes it.
+  bool deferred = syncer_ && !syncer_->failed();
   try {
+    if (deferred) db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec("BEGIN IMMEDIATE");
     for (std::size_t i = 0; i < batch.size(); ++i) {
       // Checked as the unit's turn comes: BEGIN may have waited for another process's lock.
@@ -81,13 +89,28 @@ void group_commit::run_batch() {
       }
     }
   }
+  if (deferred) {
+    try {
+      // Changes made outside the writer (imports, the sender's bookkeeping) sync in place.
+      db_.exec("PRAGMA synchronous = FULL");
+    } catch (...) {
+      // Setting a pragma touches no file; should it fail all the same, the next batch sets
+      // it again. This batch's commit stands and is synced below like any other.
+    }
+  }
   ++stats_.commits;
   stats_.units += batch.size();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto e = errors[i] ? errors[i] : whole;
-    if (e && !shed[i]) ++stats_.failed;
-    batch[i].done(e);
-  }
+  // A failed sync reaches every unit that ran: what it answered may rest on the lost commit.
+  auto finish = [this, batch = std::move(batch), errors = std::move(errors), shed = std::move(shed),
+                 whole](std::exception_ptr sync_error) mutable {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto e = shed[i] ? errors[i] : sync_error ? sync_error : errors[i] ? errors[i] : whole;
+      if (e && !shed[i]) ++stats_.failed;
+      batch[i].done(e);
+    }
+  };
+  if (deferred && !whole) syncer_->committed(std::move(finish));
+  else finish(nullptr);
 
   // What queued during this batch goes in the next one, after any reads posted meanwhile.
   bool again = false;

@@ -2,6 +2,7 @@
 // Group commit: the units of work that queue while one commit is being made durable are
 // written together in the next transaction, so one fsync serves them all.
 
+#include "db/wal_syncer.hpp"
 #include "domain/write_queue.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -32,6 +33,12 @@ struct group_commit_stats {
 /// disk, new units queue and become the next batch: there is no timer and no added latency
 /// when the gateway is quiet, and one fsync per batch when it is busy.
 ///
+/// With a wal_syncer, a batch commits with `synchronous = NORMAL` and its units are told they
+/// are done only when the syncer has made the commit durable, on its own thread; meanwhile the
+/// next batch runs. The connection is back at FULL between batches, so changes made outside
+/// the writer still sync in their own commit. Without one (or once a sync has failed), the
+/// commit syncs in place.
+///
 /// Units that open their own transaction with db::in_transaction join the batch's. Other work
 /// posted to the database thread (reads) runs between batches.
 /// Thread safety: submit() from any thread; the connection is used only inside `post`ed tasks,
@@ -40,10 +47,11 @@ class group_commit final : public domain::write_queue {
 public:
   using poster = std::function<void(std::function<void()>)>;
 
-  group_commit(SQLite::Database& db, poster post, std::size_t max_batch = 512);
+  group_commit(SQLite::Database& db, poster post, std::size_t max_batch = 512, wal_syncer* syncer = nullptr);
 
   void submit(std::function<void()> work, std::function<void(std::exception_ptr)> done,
               deadline by = deadline::max()) override;
+  void after_durable(std::function<void(std::exception_ptr)> fn) override;
 
   /// Units waiting for a batch now.
   std::size_t waiting() const;
@@ -64,6 +72,7 @@ private:
   SQLite::Database& db_;
   poster post_;
   std::size_t max_batch_;
+  wal_syncer* syncer_;
   mutable std::mutex mu_;
   std::deque<unit> queue_;  // guarded by mu_
   bool scheduled_ = false;  // guarded by mu_: a batch is posted and has not yet taken the queue

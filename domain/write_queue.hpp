@@ -29,6 +29,11 @@ public:
   /// Queues `work`. A unit still waiting at `by` is not run and gets write_shed.
   virtual void submit(std::function<void()> work, std::function<void(std::exception_ptr)> done,
                       deadline by = deadline::max()) = 0;
+  /// Calls `fn` once every unit committed so far is durable (nullptr), or with the error that
+  /// left that unknown. A read may see a commit before it is durable (db::wal_syncer); what
+  /// acts on such a read outside its own unit, such as sending a message it found, waits here
+  /// first. By default commits are durable when made, and `fn` runs at once.
+  virtual void after_durable(std::function<void(std::exception_ptr)> fn) { fn(nullptr); }
 };
 
 }  // namespace cp2::domain

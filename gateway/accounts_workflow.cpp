@@ -9,6 +9,7 @@
 namespace cp2::gateway {
 
 using domain::account_service;
+using sms::durable;
 using sms::run_on;
 using sms::run_write;
 namespace asio = boost::asio;
@@ -120,8 +121,11 @@ asio::awaitable<sms_handling> accounts_workflow::handle_sms(inbound_sms in) {
     });
   };
 
-  if (co_await run_on(db_pool_, [&] { return store_.inbound_seen(in.id); }))
+  if (co_await run_on(db_pool_, [&] { return store_.inbound_seen(in.id); })) {
+    // The first delivery's commit may not be on disk yet: answer the retry once it is.
+    co_await durable(writes_);
     co_return sms_handling::duplicate;
+  }
 
   bool fresh = true;
   switch (parsed.kw) {

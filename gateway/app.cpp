@@ -2,6 +2,7 @@
 
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
+#include "db/wal_syncer.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
@@ -64,6 +65,19 @@ std::vector<std::string> county_names(const domain::static_county_lookup& counti
   return names;
 }
 
+// A syncer for the writer's commits when the database is a file in WAL mode. In any other
+// journal mode a commit made with synchronous = NORMAL can be torn by a power cut, so the
+// writer then syncs in place.
+std::unique_ptr<db::wal_syncer> make_syncer(const std::string& path, SQLite::Database& db) {
+  if (path == ":memory:") return nullptr;
+  auto mode = db.execAndGet("PRAGMA journal_mode").getString();
+  if (mode != "wal") {
+    spdlog::warn("database {}: journal mode {}, not wal: every commit syncs in place", path, mode);
+    return nullptr;
+  }
+  return std::make_unique<db::wal_syncer>(path);
+}
+
 // Names the calling thread, so that `top -H` and perf tell the gateway's threads apart.
 // Linux keeps 15 characters.
 void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
@@ -99,7 +113,10 @@ struct app::impl {
                                         cfg.limits.credential_sms_per_minute},
                  cfg.sms.shortcode),
         applications(application_store, clock, random, cfg.sms.shortcode),
-        writer(*db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }),
+        syncer(make_syncer(cfg.db.path, *db)),
+        writer(
+            *db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }, 512,
+            syncer.get()),
         catalog(ioc, db_pool, *db, clock),
         workflow(db_pool, writer, cpu_pool, account_store, accounts, hasher, random, applications,
                  [this] { if (sender) sender->notify(); }),
@@ -151,6 +168,9 @@ struct app::impl {
   argon2id_hasher hasher;
   sodium_random random;
   domain::application_service applications;
+  // Syncs the writer's commits on a thread of its own (db/wal_syncer.hpp); null for
+  // ":memory:" and for a database SQLite could not put in WAL mode.
+  std::unique_ptr<db::wal_syncer> syncer;
   // Every change to the database goes through here, so that concurrent requests share commits.
   db::group_commit writer;
   catalog_holder catalog;
@@ -379,6 +399,8 @@ int app::wait() {
   if (s.out_thread.joinable()) s.out_thread.join();
   // Work already handed to the database thread finishes before the connection goes away.
   s.db_pool.join();
+  // Its last commits are synced and answered before the connection goes away.
+  if (s.syncer) s.syncer->stop();
   s.read_pool.join();
   s.cpu_pool.join();
   spdlog::info("cp2-gateway stopped{}", s.forced ? " (grace period ran out)" : "");

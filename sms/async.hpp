@@ -69,4 +69,19 @@ boost::asio::awaitable<std::invoke_result_t<F&>> run_write(
   if constexpr (!std::is_void_v<result_t>) co_return std::move(*result);
 }
 
+/// Resumes the caller on its own executor once every unit `q` has committed so far is durable;
+/// throws when that is unknown (a failed sync). See domain::write_queue::after_durable.
+inline boost::asio::awaitable<void> durable(domain::write_queue& q) {
+  namespace asio = boost::asio;
+  auto initiate = [&](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    q.after_durable([h](std::exception_ptr e) {
+      auto ex = asio::get_associated_executor(*h);
+      asio::post(ex, [h, e]() mutable { std::move(*h)(e); });
+    });
+  };
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
+      initiate, asio::use_awaitable);
+}
+
 }  // namespace cp2::sms

@@ -128,6 +128,10 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
           auto now = clock.now();
           // Not through the writer: a claim does not wait for the disk (see claim_due).
           auto rows = co_await run_on(db_pool, [this, now, budget] { return store.claim_due(now, budget); });
+          // A claimed row may come from a commit that is not yet on disk (db::wal_syncer):
+          // nothing is sent that a power cut could take back. Should the sync fail, the rows
+          // stay 'sending' and go back to the queue after stale_after.
+          co_await durable(writes);
           healthy = true;
           std::size_t claimed = rows.size();
           for (auto& row : rows) ready.push_back(std::move(row));

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace cp2;
 using namespace std::chrono_literals;
@@ -95,6 +96,45 @@ private:
   mutable std::mutex mu_;
   std::map<std::int64_t, int> sends_;
   int next_id_ = 0;
+};
+
+// The gateway's writer, except that after_durable's callbacks are held until open() is called:
+// commits that are made but not yet known to be durable.
+class held_durability final : public domain::write_queue {
+public:
+  explicit held_durability(domain::write_queue& inner) : inner_(inner) {}
+  void submit(std::function<void()> work, std::function<void(std::exception_ptr)> done, deadline by) override {
+    inner_.submit(std::move(work), std::move(done), by);
+  }
+  void after_durable(std::function<void(std::exception_ptr)> fn) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!open_) {
+        held_.push_back(std::move(fn));
+        return;
+      }
+    }
+    fn(nullptr);
+  }
+  void open() {
+    std::vector<std::function<void(std::exception_ptr)>> held;
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+      held.swap(held_);
+    }
+    for (auto& fn : held) fn(nullptr);
+  }
+  std::size_t held() const {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
+private:
+  domain::write_queue& inner_;
+  mutable std::mutex mu_;
+  bool open_ = false;
+  std::vector<std::function<void(std::exception_ptr)>> held_;
 };
 
 struct rig {
@@ -194,5 +234,30 @@ TEST_CASE("outbox sender: a batch of acceptances that cannot be stored stops not
   }
   CHECK(r.provider.sends().size() == 8);
   CHECK(twice == stuck);
+  work.reset();
+}
+
+TEST_CASE("outbox sender: sends nothing it claimed until the commits it read are durable") {
+  rig r;
+  auto work = asio::make_work_guard(r.ioc);
+  r.io = std::thread([&] { r.ioc.run(); });
+  sms::sender_options o;
+  o.per_second = 1000;
+  o.idle_poll = 20ms;
+  held_durability writes(r.writer);
+  auto sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, writes, r.outbox, r.provider, r.clock, o);
+
+  r.queue(4, "20");
+  sender->start();
+  // The rows are claimed; the sender waits for durability before sending any of them.
+  REQUIRE(r.wait_for([&] { return writes.held() > 0; }));
+  CHECK(r.count("sending") == 4);
+  std::this_thread::sleep_for(50ms);
+  CHECK(r.provider.sends().empty());
+
+  writes.open();
+  REQUIRE(r.wait_for([&] { return r.count("accepted") == 4; }));
+  CHECK(r.provider.sends().size() == 4);
+  r.stop(*sender);
   work.reset();
 }
