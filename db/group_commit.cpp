@@ -8,7 +8,7 @@
 namespace cp2::db {
 
 group_commit::group_commit(SQLite::Database& db, poster post, std::size_t max_batch, wal_syncer* syncer)
-    : db_(db), post_(std::move(post)), max_batch_(max_batch == 0 ? 1 : max_batch), syncer_(syncer) {}
+    : db_(db), stmts_(db), post_(std::move(post)), max_batch_(max_batch == 0 ? 1 : max_batch), syncer_(syncer) {}
 
 void group_commit::after_durable(std::function<void(std::exception_ptr)> fn) {
   if (syncer_) syncer_->after_durable(std::move(fn));
@@ -36,6 +36,8 @@ std::chrono::steady_clock::duration group_commit::oldest_wait() const {
   return std::chrono::steady_clock::now() - queue_.front().queued_at;
 }
 
+void group_commit::run(const std::string& sql) { stmts_.use(sql)->exec(); }
+
 void group_commit::run_batch() {
   std::vector<unit> batch;
   {
@@ -57,8 +59,8 @@ void group_commit::run_batch() {
   // The syncer makes this commit durable after it is made; SQLite only writes it.
   bool deferred = syncer_ && !syncer_->failed();
   try {
-    if (deferred) db_.exec("PRAGMA synchronous = NORMAL");
-    db_.exec("BEGIN IMMEDIATE");
+    if (deferred) run("PRAGMA synchronous = NORMAL");
+    run("BEGIN IMMEDIATE");
     for (std::size_t i = 0; i < batch.size(); ++i) {
       // Checked as the unit's turn comes: BEGIN may have waited for another process's lock.
       if (batch[i].by != deadline::max() && batch[i].by <= std::chrono::steady_clock::now()) {
@@ -67,18 +69,18 @@ void group_commit::run_batch() {
         ++stats_.shed;
         continue;
       }
-      db_.exec("SAVEPOINT unit");
+      run("SAVEPOINT unit");
       try {
         batch[i].work();
-        db_.exec("RELEASE unit");
+        run("RELEASE unit");
       } catch (...) {
         errors[i] = std::current_exception();
         // Undoes this unit only; the ones before it in the batch stay.
-        db_.exec("ROLLBACK TO unit");
-        db_.exec("RELEASE unit");
+        run("ROLLBACK TO unit");
+        run("RELEASE unit");
       }
     }
-    db_.exec("COMMIT");
+    run("COMMIT");
   } catch (...) {
     whole = std::current_exception();
     // A failed COMMIT or a failed ROLLBACK TO may leave the transaction open.
@@ -92,7 +94,7 @@ void group_commit::run_batch() {
   if (deferred) {
     try {
       // Changes made outside the writer (imports, the sender's bookkeeping) sync in place.
-      db_.exec("PRAGMA synchronous = FULL");
+      run("PRAGMA synchronous = FULL");
     } catch (...) {
       // Setting a pragma touches no file; should it fail all the same, the next batch sets
       // it again. This batch's commit stands and is synced below like any other.

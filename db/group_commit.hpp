@@ -2,6 +2,7 @@
 // Group commit: the units of work that queue while one commit is being made durable are
 // written together in the next transaction, so one fsync serves them all.
 
+#include "db/statement_cache.hpp"
 #include "db/wal_syncer.hpp"
 #include "domain/write_queue.hpp"
 
@@ -68,8 +69,11 @@ private:
   };
 
   void run_batch();
+  // Runs one of the batch's fixed statements (BEGIN, SAVEPOINT...), prepared once.
+  void run(const std::string& sql);
 
   SQLite::Database& db_;
+  statement_cache stmts_;  // BEGIN, SAVEPOINT, COMMIT... prepared once, on the database thread
   poster post_;
   std::size_t max_batch_;
   wal_syncer* syncer_;

@@ -10,6 +10,11 @@
 namespace cp2::db {
 namespace {
 
+// Every application query starts so; read_application reads its columns.
+const std::string select_applications =
+    "SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, v.role, v.station, "
+    "v.closes_at FROM applications a JOIN vacancies v ON v.code = a.vacancy ";
+
 // The first ten columns of every application query: a.ref, a.phone, a.vacancy, a.status,
 // a.created_at, a.exam, a.activity, v.role, v.station, v.closes_at.
 domain::application read_application(SQLite::Statement& q) {
@@ -108,10 +113,8 @@ int sqlite_application_store::approved_count(const std::string& code) {
 
 std::vector<domain::application> sqlite_application_store::query(
     const std::string& where, const std::vector<std::string>& args, int limit) {
-  auto q_lease = stmts_.use("SELECT a.ref, a.phone, a.vacancy, a.status, a.created_at, a.exam, a.activity, "
-                            "v.role, v.station, v.closes_at FROM applications a "
-                            "JOIN vacancies v ON v.code = a.vacancy WHERE " + where +
-                            " ORDER BY a.created_at DESC, a.ref LIMIT " + std::to_string(limit));
+  auto q_lease = stmts_.use(select_applications + "WHERE " + where + " ORDER BY a.created_at DESC, a.ref LIMIT " +
+                            std::to_string(limit));
   auto& q = *q_lease;
   for (std::size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
   std::vector<domain::application> out;
@@ -121,27 +124,41 @@ std::vector<domain::application> sqlite_application_store::query(
   return out;
 }
 
+// The three lookups below match at most one row (a unique key, or a unique partial index on
+// the active statuses), so they skip query()'s ORDER BY and LIMIT and have fixed SQL: they run
+// several times in every application, inside the writer's batch.
+
 std::optional<domain::application> sqlite_application_store::find_active(
     const std::string& phone, const std::string& vacancy_code) {
-  auto r = query("a.phone = ? AND a.vacancy = ? AND a.status IN ('submitted', 'approved')",
-                 {phone, vacancy_code}, 1);
-  if (r.empty()) return std::nullopt;
-  return r.front();
+  static const std::string sql = select_applications +
+      "WHERE a.phone = ? AND a.vacancy = ? AND a.status IN ('submitted', 'approved')";
+  auto q = stmts_.use(sql);
+  q->bind(1, phone);
+  q->bind(2, vacancy_code);
+  if (!q->executeStep()) return std::nullopt;
+  return read_application(*q);
 }
 
 std::optional<domain::application> sqlite_application_store::find_active_for(
     const std::string& phone, const std::string& exam, const std::string& activity) {
-  auto r = query("a.phone = ? AND a.exam = ? AND a.activity = ? AND a.status IN ('submitted', 'approved')",
-                 {phone, exam, activity}, 1);
-  if (r.empty()) return std::nullopt;
-  return r.front();
+  static const std::string sql = select_applications +
+      "WHERE a.phone = ? AND a.exam = ? AND a.activity = ? AND a.status IN ('submitted', 'approved')";
+  auto q = stmts_.use(sql);
+  q->bind(1, phone);
+  q->bind(2, exam);
+  q->bind(3, activity);
+  if (!q->executeStep()) return std::nullopt;
+  return read_application(*q);
 }
 
 std::optional<domain::application> sqlite_application_store::find_by_ref(const std::string& ref) {
-  auto r = query("a.ref = ?", {ref}, 1);
-  if (r.empty()) return std::nullopt;
-  return r.front();
+  static const std::string sql = select_applications + "WHERE a.ref = ?";
+  auto q = stmts_.use(sql);
+  q->bind(1, ref);
+  if (!q->executeStep()) return std::nullopt;
+  return read_application(*q);
 }
+
 
 void sqlite_application_store::insert_application(const domain::application& a) {
   auto q_lease = stmts_.use("INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
