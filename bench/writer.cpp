@@ -22,6 +22,7 @@
 #include "bench/figures.hpp"
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
+#include "db/wal_checkpointer.hpp"
 #include "db/wal_syncer.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
@@ -58,6 +59,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -83,7 +85,7 @@ struct bench_options {
   std::size_t clients = 64;
   std::string db_dir = "/tmp";
   bool keep = false;
-  bool sync_in_place = false;  // group commit without the WAL syncer: each batch's COMMIT syncs
+  bool sync_in_place = false;  // group commit without the WAL syncer and checkpointer: the COMMIT does both
 };
 
 void usage() {
@@ -409,8 +411,11 @@ phase_result run_one_per_commit(rig& r, const std::vector<job>& jobs, std::size_
 phase_result run_group_commit(rig& r, const std::vector<job>& jobs, std::size_t clients, bool sync_in_place) {
   std::mutex sizes_mu;
   std::vector<double> sizes;
-  // The gateway syncs the writer's commits on a thread of its own (db/wal_syncer.hpp).
+  // The gateway syncs the writer's commits and checkpoints on threads of their own
+  // (db/wal_syncer.hpp, db/wal_checkpointer.hpp); --sync-in-place leaves both to the commit.
   db::wal_syncer syncer(r.path);
+  std::optional<db::wal_checkpointer> checkpointer;
+  if (!sync_in_place) checkpointer.emplace(r.db, r.path);
   std::unique_ptr<db::group_commit> writer;
   writer = std::make_unique<db::group_commit>(
       r.db,
@@ -430,6 +435,7 @@ phase_result run_group_commit(rig& r, const std::vector<job>& jobs, std::size_t 
     return sms::run_write(*writer, [&r, &j] { return r.service.apply(j.phone, j.code); });
   });
   syncer.stop();  // every unit has been answered; its last callbacks have returned
+  checkpointer.reset();  // back to SQLite's own checkpoints for the next phase
   const auto& stats = writer->stats();
   out.mean_batch = stats.commits ? static_cast<double>(stats.units) / static_cast<double>(stats.commits) : 0;
   std::lock_guard lock(sizes_mu);

@@ -2,6 +2,7 @@
 
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
+#include "db/wal_checkpointer.hpp"
 #include "db/wal_syncer.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
@@ -65,17 +66,15 @@ std::vector<std::string> county_names(const domain::static_county_lookup& counti
   return names;
 }
 
-// A syncer for the writer's commits when the database is a file in WAL mode. In any other
-// journal mode a commit made with synchronous = NORMAL can be torn by a power cut, so the
-// writer then syncs in place.
-std::unique_ptr<db::wal_syncer> make_syncer(const std::string& path, SQLite::Database& db) {
-  if (path == ":memory:") return nullptr;
+// Whether the database is a file that SQLite put in WAL mode: the WAL syncer and the
+// checkpointer need one. In any other journal mode a commit made with synchronous = NORMAL can
+// be torn by a power cut, so the writer then syncs and checkpoints in place.
+bool file_in_wal_mode(const std::string& path, SQLite::Database& db) {
+  if (path == ":memory:") return false;
   auto mode = db.execAndGet("PRAGMA journal_mode").getString();
-  if (mode != "wal") {
-    spdlog::warn("database {}: journal mode {}, not wal: every commit syncs in place", path, mode);
-    return nullptr;
-  }
-  return std::make_unique<db::wal_syncer>(path);
+  if (mode == "wal") return true;
+  spdlog::warn("database {}: journal mode {}, not wal: every commit syncs in place", path, mode);
+  return false;
 }
 
 // Names the calling thread, so that `top -H` and perf tell the gateway's threads apart.
@@ -113,7 +112,9 @@ struct app::impl {
                                         cfg.limits.credential_sms_per_minute},
                  cfg.sms.shortcode),
         applications(application_store, clock, random, cfg.sms.shortcode),
-        syncer(make_syncer(cfg.db.path, *db)),
+        wal(file_in_wal_mode(cfg.db.path, *db)),
+        syncer(wal ? std::make_unique<db::wal_syncer>(cfg.db.path) : nullptr),
+        checkpointer(wal ? std::make_unique<db::wal_checkpointer>(*db, cfg.db.path) : nullptr),
         writer(
             *db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }, 512,
             syncer.get()),
@@ -168,9 +169,12 @@ struct app::impl {
   argon2id_hasher hasher;
   sodium_random random;
   domain::application_service applications;
+  bool wal;  // a file in WAL mode
   // Syncs the writer's commits on a thread of its own (db/wal_syncer.hpp); null for
   // ":memory:" and for a database SQLite could not put in WAL mode.
   std::unique_ptr<db::wal_syncer> syncer;
+  // Checkpoints beside the writer (db/wal_checkpointer.hpp); null where the syncer is.
+  std::unique_ptr<db::wal_checkpointer> checkpointer;
   // Every change to the database goes through here, so that concurrent requests share commits.
   db::group_commit writer;
   catalog_holder catalog;
@@ -401,6 +405,7 @@ int app::wait() {
   s.db_pool.join();
   // Its last commits are synced and answered before the connection goes away.
   if (s.syncer) s.syncer->stop();
+  if (s.checkpointer) s.checkpointer->stop();
   s.read_pool.join();
   s.cpu_pool.join();
   spdlog::info("cp2-gateway stopped{}", s.forced ? " (grace period ran out)" : "");
