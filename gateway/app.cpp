@@ -2,12 +2,12 @@
 
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
-#include "db/wal_checkpointer.hpp"
-#include "db/wal_syncer.hpp"
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_application_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
 #include "db/sqlite_vacancy_store.hpp"
+#include "db/wal_checkpointer.hpp"
+#include "db/wal_syncer.hpp"
 #include "gateway/applications_workflow.hpp"
 #include "gateway/catalog_holder.hpp"
 #include "gateway/gateway_metrics.hpp"
@@ -34,8 +34,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
-#include <pthread.h>
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
