@@ -4,6 +4,7 @@
 
 #include "db/database.hpp"
 #include "db/wal_checkpointer.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -46,22 +47,13 @@ struct checkpoint_fixture {
   int rows() { return db->execAndGet("SELECT count(*) FROM t").getInt(); }
 };
 
-bool wait_for(const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("wal checkpointer: past `pages` its own thread checkpoints, not the writer") {
   checkpoint_fixture f;
   db::wal_checkpointer c(*f.db, f.path, 20, 100000);
   for (int i = 0; i < 20; ++i) f.commit_one();
-  REQUIRE(wait_for([&] { return c.stats().done.load() >= 1; }));
+  REQUIRE(testing::eventually([&] { return c.stats().done.load() >= 1; }));
   CHECK(c.stats().asked.load() >= 1);
   CHECK(c.stats().in_place.load() == 0);
   CHECK(c.stats().failed.load() == 0);

@@ -6,6 +6,7 @@
 #include "db/database.hpp"
 #include "db/group_commit.hpp"
 #include "db/wal_syncer.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -97,16 +98,8 @@ struct syncer_fixture {
         },
         [this](std::exception_ptr e) {
           std::lock_guard lock(mu);
-          outcomes.push_back(describe(e));
+          outcomes.push_back(testing::outcome(e));
         });
-  }
-  static std::string describe(std::exception_ptr e) {
-    if (!e) return "ok";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      return std::string("error: ") + ex.what();
-    }
   }
   void run_next() {
     REQUIRE_FALSE(posted.empty());
@@ -117,14 +110,6 @@ struct syncer_fixture {
   std::vector<std::string> answered() {
     std::lock_guard lock(mu);
     return outcomes;
-  }
-  bool wait_for(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(1ms);
-    }
-    return true;
   }
   int synchronous() { return db->execAndGet("PRAGMA synchronous").getInt(); }
 };
@@ -155,9 +140,9 @@ TEST_CASE("wal syncer: a batch is answered after its sync, while the next batch 
   CHECK(f.answered().empty());
 
   f.sync.set_open(true);
-  REQUIRE(f.wait_for([&] { return f.answered().size() == 2; }));
+  REQUIRE(testing::eventually([&] { return f.answered().size() == 2; }));
   CHECK(f.answered() == std::vector<std::string>{"ok", "ok"});
-  REQUIRE(f.wait_for([&] {
+  REQUIRE(testing::eventually([&] {
     std::lock_guard lock(f.mu);
     return waited;
   }));
@@ -184,12 +169,12 @@ TEST_CASE("wal syncer: a failed sync fails its units and waiters; later batches 
   std::string waiter;
   f.syncer->after_durable([&](std::exception_ptr e) {
     std::lock_guard lock(f.mu);
-    waiter = syncer_fixture::describe(e);
+    waiter = testing::outcome(e);
   });
   f.sync.set_open(true);
-  REQUIRE(f.wait_for([&] { return f.answered().size() == 1; }));
+  REQUIRE(testing::eventually([&] { return f.answered().size() == 1; }));
   CHECK(f.answered().front() == "error: injected: the disk refused the sync");
-  REQUIRE(f.wait_for([&] {
+  REQUIRE(testing::eventually([&] {
     std::lock_guard lock(f.mu);
     return !waiter.empty();
   }));
@@ -213,7 +198,7 @@ TEST_CASE("wal syncer: the real sync makes a batch durable and counts one sync")
   f.insert("a");
   f.insert("b");
   f.run_next();
-  REQUIRE(f.wait_for([&] { return f.answered().size() == 2; }));
+  REQUIRE(testing::eventually([&] { return f.answered().size() == 2; }));
   CHECK(f.answered() == std::vector<std::string>{"ok", "ok"});
   CHECK(f.syncer->syncs() == 1);
   CHECK_FALSE(f.syncer->failed());
@@ -225,7 +210,7 @@ TEST_CASE("wal syncer: a WAL that cannot be opened fails the commit's units with
   std::mutex mu;
   syncer.committed([&](std::exception_ptr e) {
     std::lock_guard lock(mu);
-    got = syncer_fixture::describe(e);
+    got = testing::outcome(e);
   });
   syncer.stop();  // runs what is queued first
   std::lock_guard lock(mu);
@@ -237,6 +222,6 @@ TEST_CASE("wal syncer: once stopped, a commit is answered at once with an error"
   db::wal_syncer syncer("/nonexistent-cp2-folder/cp2.db");
   syncer.stop();
   std::string got;
-  syncer.committed([&](std::exception_ptr e) { got = syncer_fixture::describe(e); });
+  syncer.committed([&](std::exception_ptr e) { got = testing::outcome(e); });
   CHECK(got.find("has stopped") != std::string::npos);
 }

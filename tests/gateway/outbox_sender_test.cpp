@@ -6,6 +6,7 @@
 #include "db/sqlite_account_store.hpp"
 #include "db/sqlite_outbox_store.hpp"
 #include "sms/outbox_sender.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -17,6 +18,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -147,9 +149,23 @@ struct rig {
   db::sqlite_outbox_store outbox{*db};
   failing_accepts_store store{outbox, 1};
   accepting_provider provider{ioc};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread io;
 
+  // The I/O thread runs until the rig goes.
+  void start_io() {
+    work.emplace(ioc.get_executor());
+    io = std::thread([this] { ioc.run(); });
+  }
+  static sms::sender_options options() {
+    sms::sender_options o;
+    o.per_second = 1000;
+    o.idle_poll = 20ms;
+    return o;
+  }
+
   ~rig() {
+    work.reset();
     ioc.stop();
     if (io.joinable()) io.join();
     db_pool.join();
@@ -180,14 +196,7 @@ struct rig {
       return q.getColumn(0).getInt();
     });
   }
-  bool wait_for(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(5ms);
-    }
-    return true;
-  }
+  bool wait_for(const std::function<bool()>& done) { return testing::eventually(done); }
   void stop(sms::outbox_sender& s) {
     std::promise<void> stopped;
     s.stop([&] { stopped.set_value(); });
@@ -199,11 +208,8 @@ struct rig {
 
 TEST_CASE("outbox sender: a batch of acceptances that cannot be stored stops nothing and loses nothing") {
   rig r;
-  auto work = asio::make_work_guard(r.ioc);
-  r.io = std::thread([&] { r.ioc.run(); });
-  sms::sender_options o;
-  o.per_second = 1000;
-  o.idle_poll = 20ms;
+  r.start_io();
+  const auto o = rig::options();
   auto sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, r.writer, r.store, r.provider, r.clock, o);
 
   // The first batch's acceptances fail to be stored: those rows stay 'sending'.
@@ -234,16 +240,12 @@ TEST_CASE("outbox sender: a batch of acceptances that cannot be stored stops not
   }
   CHECK(r.provider.sends().size() == 8);
   CHECK(twice == stuck);
-  work.reset();
 }
 
 TEST_CASE("outbox sender: sends nothing it claimed until the commits it read are durable") {
   rig r;
-  auto work = asio::make_work_guard(r.ioc);
-  r.io = std::thread([&] { r.ioc.run(); });
-  sms::sender_options o;
-  o.per_second = 1000;
-  o.idle_poll = 20ms;
+  r.start_io();
+  const auto o = rig::options();
   held_durability writes(r.writer);
   auto sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, writes, r.outbox, r.provider, r.clock, o);
 
@@ -259,5 +261,4 @@ TEST_CASE("outbox sender: sends nothing it claimed until the commits it read are
   REQUIRE(r.wait_for([&] { return r.count("accepted") == 4; }));
   CHECK(r.provider.sends().size() == 4);
   r.stop(*sender);
-  work.reset();
 }
