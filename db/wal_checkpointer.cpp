@@ -35,7 +35,10 @@ void wal_checkpointer::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // Several callers at once: one joins, the others wait until it has.
+  std::call_once(joined_, [this] {
+    if (thread_.joinable()) thread_.join();
+  });
 }
 
 int wal_checkpointer::on_commit(void* self, sqlite3* db, const char* name, int frames) {

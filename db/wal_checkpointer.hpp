@@ -65,6 +65,7 @@ private:
   std::condition_variable wake_;
   bool wanted_ = false;    // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+  std::once_flag joined_;
   std::thread thread_;
 };
 

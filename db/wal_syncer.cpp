@@ -4,20 +4,21 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 namespace cp2::db {
 
 namespace {
 
-std::string system_error_text(int error) { return std::strerror(error); }
+std::string system_error_text(int error) { return std::error_code(error, std::generic_category()).message(); }
 
 std::exception_ptr stopped_error() {
   return std::make_exception_ptr(database_error("the WAL syncer has stopped; the commit's durability is unknown"));
@@ -44,7 +45,10 @@ void wal_syncer::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // Several callers at once: one joins, the others wait until it has.
+  std::call_once(joined_, [this] {
+    if (thread_.joinable()) thread_.join();
+  });
 }
 
 void wal_syncer::committed(callback done) {

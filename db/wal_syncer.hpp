@@ -78,6 +78,7 @@ private:
   std::uint64_t syncs_ = 0;        // guarded by mu_
   bool failed_ = false;            // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
+  std::once_flag joined_;
   std::thread thread_;
 };
 
