@@ -402,6 +402,10 @@ result<static_county_lookup, csv_error> static_county_lookup::from_csv(
     if (!is_utf8(county_name) || !is_utf8(subcounty_name)) return fail("not UTF-8 text");
 
     const std::string county_key = county_match_key(county_name);
+    // A name of apostrophes and dashes alone matches nothing: the lookup would drop it.
+    if (county_key.empty() || county_match_key(subcounty_name).empty()) {
+      return fail("a county or sub-county has no letters or digits");
+    }
     const auto [county_at_seen, county_new] =
         counties_seen.try_emplace(county_key, seen_code{std::string(county_name), record.row});
     if (!county_new && county_at_seen->second.spelling != county_name) {
