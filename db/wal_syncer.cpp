@@ -26,8 +26,8 @@ std::exception_ptr stopped_error() {
 
 }  // namespace
 
-wal_syncer::wal_syncer(std::string database_path, sync_function sync)
-    : wal_path_(std::move(database_path) + "-wal"), sync_(std::move(sync)) {
+wal_syncer::wal_syncer(std::string database_path, sync_function sync, failure_report on_failure)
+    : wal_path_(std::move(database_path) + "-wal"), sync_(std::move(sync)), on_failure_(std::move(on_failure)) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cp2-wal-sync");
     run();
@@ -111,8 +111,17 @@ void wal_syncer::run() {
     // A failed sync settles its commits too (their units are told of the failure): later
     // waiters must not wait for them for ever.
     durable_ = std::max(durable_, target);
-    if (error) failed_ = true;
+    const bool first_failure = error && !std::exchange(failed_, true);
     lock.unlock();
+    if (first_failure && on_failure_) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        on_failure_(e.what());
+      } catch (...) {
+        on_failure_("unknown error");
+      }
+    }
     for (auto& w : batch) {
       try {
         w.fn(error);

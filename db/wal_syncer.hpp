@@ -39,8 +39,11 @@ public:
   /// Makes everything written to the WAL so far durable; throws on failure. For tests.
   using sync_function = std::function<void()>;
 
+  /// Told once, on the syncer's thread, of the first sync that fails (its error's text).
+  using failure_report = std::function<void(const std::string&)>;
+
   /// `database_path` is the database file; its WAL is database_path + "-wal".
-  explicit wal_syncer(std::string database_path, sync_function sync = {});
+  explicit wal_syncer(std::string database_path, sync_function sync = {}, failure_report on_failure = {});
   /// Runs what is queued (one more sync), then stops.
   ~wal_syncer();
   wal_syncer(const wal_syncer&) = delete;
@@ -69,6 +72,7 @@ private:
 
   std::string wal_path_;
   sync_function sync_;
+  failure_report on_failure_;
   int fd_ = -1;  // the WAL file, opened on the first sync; only on the syncer's thread
   mutable std::mutex mu_;
   std::condition_variable wake_;

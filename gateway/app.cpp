@@ -77,6 +77,15 @@ bool file_in_wal_mode(const std::string& path, SQLite::Database& db) {
   return false;
 }
 
+// The WAL syncer's first failure: the commits it was syncing were answered with an error, and
+// every commit from now on syncs in place. Said once; cp2_database_wal_sync_failed stays 1.
+void report_sync_failure(const std::string& why) {
+  spdlog::error("database: syncing the WAL failed ({}); the requests of that commit were answered "
+                "with an error, and every commit now syncs in place. Check the disk and its "
+                "file system.",
+                why);
+}
+
 // Names the calling thread, so that `top -H` and perf tell the gateway's threads apart.
 // Linux keeps 15 characters.
 void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
@@ -113,7 +122,7 @@ struct app::impl {
                  cfg.sms.shortcode),
         applications(application_store, clock, random, cfg.sms.shortcode),
         wal(file_in_wal_mode(cfg.db.path, *db)),
-        syncer(wal ? std::make_unique<db::wal_syncer>(cfg.db.path) : nullptr),
+        syncer(wal ? std::make_unique<db::wal_syncer>(cfg.db.path, nullptr, report_sync_failure) : nullptr),
         checkpointer(wal ? std::make_unique<db::wal_checkpointer>(*db, cfg.db.path) : nullptr),
         writer(
             *db, [this](std::function<void()> batch) { asio::post(db_pool, std::move(batch)); }, 512,
@@ -219,6 +228,28 @@ struct app::impl {
     });
   }
 
+  // The writer's totals, read from its counters at each scrape (docs/operations.md).
+  void add_database_metrics() {
+    registry.counter_callback("cp2_database_commits_total",
+                              "Transactions the database writer committed (each holds a batch of changes).",
+                              [this] { return static_cast<double>(writer.stats().commits.load()); });
+    registry.counter_callback("cp2_database_changes_total", "Changes (units of work) the database writer ran.",
+                              [this] { return static_cast<double>(writer.stats().units.load()); });
+    registry.counter_callback("cp2_database_wal_syncs_total",
+                              "fdatasync calls on the WAL by the syncer thread, each for one or more commits.",
+                              [this] { return syncer ? static_cast<double>(syncer->syncs()) : 0.0; });
+    registry.gauge_callback("cp2_database_wal_sync_failed",
+                            "1 once a sync of the WAL has failed (commits then sync in place), else 0.",
+                            [this] { return syncer && syncer->failed() ? 1.0 : 0.0; });
+    registry.counter_callback(
+        "cp2_database_checkpoints_total", "Checkpoints of the WAL run by the checkpoint thread.",
+        [this] { return checkpointer ? static_cast<double>(checkpointer->stats().done.load()) : 0.0; });
+    registry.counter_callback(
+        "cp2_database_checkpoints_in_writer_total",
+        "Checkpoints the writer ran itself because the WAL passed 10,000 pages (the thread behind).",
+        [this] { return checkpointer ? static_cast<double>(checkpointer->stats().in_place.load()) : 0.0; });
+  }
+
   void add_routes() {
     routes.add("GET", "/metrics", [this](http_request&) -> asio::awaitable<http_response> {
       http_response r;
@@ -282,6 +313,7 @@ app::app(config::config cfg, const domain::clock* clock) {
   so.on_alarm = [&s] { s.metrics.outbox_alarms.inc(); };
   s.sender = std::make_unique<sms::outbox_sender>(s.out_ioc, s.db_pool, s.writer, s.outbox_store, *s.provider,
                                                    s.clock, so);
+  s.add_database_metrics();
   s.workflow.prepare();
   s.catalog.rebuild_now();
   s.add_routes();

@@ -238,10 +238,10 @@ template class metrics_registry::family<metrics_registry::counter>;
 template class metrics_registry::family<metrics_registry::gauge>;
 template class metrics_registry::family<metrics_registry::histogram>;
 
-class metrics_registry::callback_gauge final : public family_base {
+class metrics_registry::callback_metric final : public family_base {
 public:
-  callback_gauge(std::string name, std::string help, std::function<double()> read)
-      : name_(std::move(name)), help_(std::move(help)), read_(std::move(read)) {}
+  callback_metric(std::string name, std::string help, const char* type, std::function<double()> read)
+      : name_(std::move(name)), help_(std::move(help)), type_(type), read_(std::move(read)) {}
 
   void render(std::string& out) const override {
     double v;
@@ -251,7 +251,7 @@ public:
       // One failed reading must not cost the scrape every other metric; NaN says "no value".
       v = std::numeric_limits<double>::quiet_NaN();
     }
-    append_help(out, name_, help_, "gauge");
+    append_help(out, name_, help_, type_);
     append_series(out, name_, "", {}, {});
     append_number(out, v);
     out += '\n';
@@ -260,6 +260,7 @@ public:
 private:
   std::string name_;
   std::string help_;
+  const char* type_;  // "gauge" or "counter"
   std::function<double()> read_;
 };
 
@@ -312,11 +313,20 @@ metrics_registry::family<metrics_registry::histogram>& metrics_registry::histogr
 }
 
 void metrics_registry::gauge_callback(std::string name, std::string help, std::function<double()> read) {
+  add_callback(std::move(name), std::move(help), "gauge", std::move(read));
+}
+
+void metrics_registry::counter_callback(std::string name, std::string help, std::function<double()> read) {
+  add_callback(std::move(name), std::move(help), "counter", std::move(read));
+}
+
+void metrics_registry::add_callback(std::string name, std::string help, const char* type,
+                                    std::function<double()> read) {
   check_metric_name(name);
   if (!read) throw std::invalid_argument(fmt::format("metric {}: empty callback", name));
   std::lock_guard lock(mu_);
   if (families_.count(name)) throw std::invalid_argument(fmt::format("metric {} is already registered", name));
-  auto g = std::make_unique<callback_gauge>(name, std::move(help), std::move(read));
+  auto g = std::make_unique<callback_metric>(name, std::move(help), type, std::move(read));
   claim_names(name, {name});
   families_.emplace(std::move(name), std::move(g));
 }

@@ -88,7 +88,8 @@ private:
     virtual ~family_base() = default;
     virtual void render(std::string& out) const = 0;
   };
-  class callback_gauge;
+  class callback_metric;
+  void add_callback(std::string name, std::string help, const char* type, std::function<double()> read);
 
 public:
   /// The metrics of one name: one child per distinct tuple of label values.
@@ -143,6 +144,9 @@ public:
   /// from a cached value). `read` runs without the registry's lock held, on render()'s thread;
   /// if it throws, the sample is rendered as NaN so one broken reading does not hide the rest.
   void gauge_callback(std::string name, std::string help, std::function<double()> read);
+  /// The same for a counter: a total that another component keeps and only ever raises (the
+  /// database writer's commits, say), read on each render().
+  void counter_callback(std::string name, std::string help, std::function<double()> read);
 
   /// The whole registry in the exposition format: families sorted by name, samples by label
   /// values; HELP and TYPE once per family.

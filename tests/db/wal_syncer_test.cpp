@@ -71,12 +71,18 @@ struct syncer_fixture {
   std::mutex mu;
   std::vector<std::string> outcomes;  // guarded by mu: "ok" or the error, as `done` was called
 
+  std::vector<std::string> reports;  // guarded by mu: what on_failure was told
+
   explicit syncer_fixture(bool hooked = true) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     db = db::open_database(path, 1s);
     db->exec("CREATE TABLE t (v TEXT NOT NULL UNIQUE)");
-    if (hooked) syncer = std::make_unique<db::wal_syncer>(path, [this] { sync(); });
+    auto report = [this](const std::string& why) {
+      std::lock_guard lock(mu);
+      reports.push_back(why);
+    };
+    if (hooked) syncer = std::make_unique<db::wal_syncer>(path, [this] { sync(); }, report);
     else syncer = std::make_unique<db::wal_syncer>(path);
     writer = std::make_unique<db::group_commit>(
         *db, [this](std::function<void()> task) { posted.push_back(std::move(task)); }, 512, syncer.get());
@@ -180,6 +186,10 @@ TEST_CASE("wal syncer: a failed sync fails its units and waiters; later batches 
   }));
   CHECK(waiter == "error: injected: the disk refused the sync");
   CHECK(f.syncer->failed());
+  {
+    std::lock_guard lock(f.mu);
+    CHECK(f.reports == std::vector<std::string>{"injected: the disk refused the sync"});
+  }
 
   // From now on the commit syncs itself: answered as soon as the batch has run.
   int syncs = f.sync.count();

@@ -282,6 +282,17 @@ TEST_CASE("metrics: gauges and callback gauges") {
     CHECK(find(parse(reg.render()), "sms_outbox_depth").value == 7);
   }
 
+  SUBCASE("a callback counter is read at each render and typed as a counter") {
+    double commits = 3;
+    reg.counter_callback("db_commits_total", "Commits made.", [&] { return commits; });
+    auto e = parse(reg.render());
+    CHECK(e.type["db_commits_total"] == "counter");
+    CHECK(find(e, "db_commits_total").value == 3);
+    commits = 9;
+    CHECK(find(parse(reg.render()), "db_commits_total").value == 9);
+    CHECK_THROWS_AS(reg.gauge_callback("db_commits_total", "Again.", [] { return 0.0; }), std::invalid_argument);
+  }
+
   SUBCASE("a throwing callback renders NaN and the other metrics all the same") {
     reg.gauge_callback("broken", "Throws.", []() -> double { throw std::runtime_error("db gone"); });
     reg.counter_family("zz_total", "After it.").child().inc();
