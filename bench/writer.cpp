@@ -413,9 +413,12 @@ phase_result run_group_commit(rig& r, const std::vector<job>& jobs, std::size_t 
   std::vector<double> sizes;
   // The gateway syncs the writer's commits and checkpoints on threads of their own
   // (db/wal_syncer.hpp, db/wal_checkpointer.hpp); --sync-in-place leaves both to the commit.
-  db::wal_syncer syncer(r.path);
+  std::optional<db::wal_syncer> syncer;
   std::optional<db::wal_checkpointer> checkpointer;
-  if (!sync_in_place) checkpointer.emplace(r.db, r.path);
+  if (!sync_in_place) {
+    syncer.emplace(r.path);
+    checkpointer.emplace(r.db, r.path);
+  }
   std::unique_ptr<db::group_commit> writer;
   writer = std::make_unique<db::group_commit>(
       r.db,
@@ -428,13 +431,13 @@ phase_result run_group_commit(rig& r, const std::vector<job>& jobs, std::size_t 
           if (units > 0) sizes.push_back(static_cast<double>(units));
         });
       },
-      512, sync_in_place ? nullptr : &syncer);
+      512, syncer ? &*syncer : nullptr);
   // run_clients ends with a task on the database thread, so every batch task has run (and
   // recorded its size) when it returns: the pool runs its tasks in order.
   phase_result out = run_clients(r, jobs, clients, [&r, &writer](const job& j) {
     return sms::run_write(*writer, [&r, &j] { return r.service.apply(j.phone, j.code); });
   });
-  syncer.stop();  // every unit has been answered; its last callbacks have returned
+  if (syncer) syncer->stop();  // every unit has been answered; its last callbacks have returned
   checkpointer.reset();  // back to SQLite's own checkpoints for the next phase
   const auto& stats = writer->stats();
   out.mean_batch = stats.commits ? static_cast<double>(stats.units) / static_cast<double>(stats.commits) : 0;

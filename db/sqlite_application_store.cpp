@@ -159,7 +159,6 @@ std::optional<domain::application> sqlite_application_store::find_by_ref(const s
   return read_application(*q);
 }
 
-
 void sqlite_application_store::insert_application(const domain::application& a) {
   auto q_lease = stmts_.use("INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
                             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
