@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <charconv>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 
 namespace cp2::ussd {
 namespace {
@@ -58,6 +61,25 @@ struct menu {
   bool nav = true;     // "0. Back" and "00. Main menu"
   bool prompt = false; // free text: any input but 0 and 00 is an answer
 };
+
+// A menu with its pages laid out: all that a screen needs, immutable once built.
+struct laid_out {
+  menu m;  // its labels cut to fit, as paginate left them
+  std::vector<page_layout> pages;
+  std::vector<std::string> choices;  // vac_level: the catalog's names of the choices, uncut
+};
+
+// Roughly the memory one cached screen holds.
+std::size_t footprint(const std::string& key, const laid_out& s) {
+  std::size_t n = sizeof(laid_out) + 64 + key.capacity() + s.m.name.capacity() + s.m.title.capacity() +
+                  s.pages.size() * sizeof(page_layout);
+  for (const auto& l : s.m.labels) n += sizeof l + l.capacity();
+  for (const auto& t : s.m.targets)
+    n += sizeof t + t.next.key.capacity() + t.value.capacity() + t.end_text.capacity() +
+         t.next.path.size() * sizeof(std::string);
+  for (const auto& c : s.choices) n += sizeof c + c.capacity();
+  return n;
+}
 
 constexpr std::string_view invalid_notice = "Invalid choice.";
 constexpr std::string_view ended_text = "This session has ended. Please dial again.";
@@ -122,9 +144,74 @@ reply make_reply(bool end, std::string text, action act, std::string where) {
   return r;
 }
 
+}  // namespace
+
+// The vacancy screens of one catalog, the newest seen, shared by every session that replays
+// them. A lock around a lookup costs far less than building a list of vacancies again.
+class menu_cache {
+public:
+  explicit menu_cache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // The screen `key` of catalog `c`, or null: not built yet, or `c` is not the catalog cached.
+  std::shared_ptr<const laid_out> find(const std::shared_ptr<const domain::catalog>& c,
+                                       const std::string& key) const {
+    std::lock_guard lock(mu_);
+    if (c != catalog_) return nullptr;
+    auto it = screens_.find(key);
+    return it == screens_.end() ? nullptr : it->second;
+  }
+
+  // Keeps `screen` as `key` of catalog `c`. A catalog built no earlier than the one cached
+  // takes its place, with none of its screens; an older one's screens are not kept. Past
+  // max_bytes nothing more is kept until the next catalog.
+  void keep(const std::shared_ptr<const domain::catalog>& c, std::string key,
+            std::shared_ptr<const laid_out> screen) {
+    const std::size_t bytes = footprint(key, *screen);
+    // Declared before the lock, so that the old catalog and its screens are freed after it.
+    std::shared_ptr<const domain::catalog> old_catalog;
+    std::unordered_map<std::string, std::shared_ptr<const laid_out>> old_screens;
+    std::lock_guard lock(mu_);
+    if (c != catalog_) {
+      if (catalog_ && c->built_at() < catalog_->built_at()) return;
+      old_catalog = std::exchange(catalog_, c);
+      old_screens.swap(screens_);
+      bytes_ = 0;
+    }
+    if (bytes_ + bytes > max_bytes_) return;
+    if (screens_.emplace(std::move(key), std::move(screen)).second) bytes_ += bytes;
+  }
+
+private:
+  const std::size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const domain::catalog> catalog_;
+  std::unordered_map<std::string, std::shared_ptr<const laid_out>> screens_;
+  std::size_t bytes_ = 0;
+};
+
+namespace {
+
 class replay {
 public:
-  replay(const engine_options& o, const session_facts& f) : opts_(o), facts_(f), profile_(f.profile) {}
+  replay(const engine_options& o, const session_facts& f, menu_cache* cache)
+      : opts_(o), facts_(f), cache_(cache), profile_(f.profile) {}
+
+  // The menu of `fr` laid out in pages: a vacancy screen from the cache when it is there,
+  // any other built now.
+  std::shared_ptr<const laid_out> layout(const frame& fr) const {
+    std::string key;
+    if (cache_) {
+      key = cache_key(fr);
+      if (!key.empty())
+        if (auto hit = cache_->find(facts_.vacancies, key)) return hit;
+    }
+    auto built = std::make_shared<laid_out>();
+    built->m = menu_for(fr);
+    if (fr.id == screen_id::vac_level) built->choices = built->m.labels;
+    built->pages = paginate(built->m.title, built->m.labels, built->m.nav);
+    if (!key.empty()) cache_->keep(facts_.vacancies, std::move(key), built);
+    return built;
+  }
 
   menu menu_for(const frame& fr) const {
     menu m;
@@ -312,9 +399,9 @@ public:
       const bool last = i + 1 == inputs.size();
       const std::string token(inputs[i]);
       frame top = stack_.back();
-      menu m = menu_for(top);
-      auto pages = paginate(m.title, m.labels, m.nav);
-      const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
+      const auto screen = layout(top);
+      const menu& m = screen->m;
+      const page_layout& page = screen->pages[std::min(top.page, screen->pages.size() - 1)];
       notice.clear();
 
       if (token == "00") {
@@ -367,10 +454,9 @@ public:
           break;
         case target::kind::descend: {
           // The choice as the catalog names it: paginate may have shortened its label.
-          auto choices = facts_.vacancies->choices(top.path);
           frame next;
           next.path = top.path;
-          next.path.push_back(std::move(choices.at(static_cast<std::size_t>(chosen - m.targets.data()))));
+          next.path.push_back(screen->choices.at(static_cast<std::size_t>(chosen - m.targets.data())));
           next.id = next.path.size() == domain::catalog_depth ? screen_id::vac_list : screen_id::vac_level;
           stack_.push_back(std::move(next));
           break;
@@ -395,10 +481,24 @@ public:
 private:
   reply render(const std::string& notice) const {
     const frame& top = stack_.back();
-    menu m = menu_for(top);
-    auto pages = paginate(m.title, m.labels, m.nav);
-    const page_layout& page = pages[std::min(top.page, pages.size() - 1)];
+    const auto screen = layout(top);
+    const menu& m = screen->m;
+    const page_layout& page = screen->pages[std::min(top.page, screen->pages.size() - 1)];
     return make_reply(false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name);
+  }
+
+  // The cache's name for a screen that depends on the catalog alone, empty for the others.
+  // Each step of a path is written with its length, so no two paths share a name.
+  static std::string cache_key(const frame& fr) {
+    std::string key;
+    switch (fr.id) {
+      case screen_id::vac_level: key = "level"; break;
+      case screen_id::vac_list: key = "list"; break;
+      case screen_id::vac_detail: return "detail:" + fr.key;
+      default: return key;
+    }
+    for (const auto& step : fr.path) key.append(":").append(std::to_string(step.size())).append(":").append(step);
+    return key;
   }
 
   static std::vector<std::string_view> split(std::string_view text) {
@@ -423,18 +523,21 @@ private:
 
   const engine_options& opts_;
   const session_facts& facts_;
+  menu_cache* cache_;  // null: build every screen
   domain::profile profile_;  // the stored profile plus the answers replayed so far
   std::vector<frame> stack_{frame{}};
 };
 
 }  // namespace
 
-engine::engine(engine_options options) : options_(std::move(options)) {}
+engine::engine(engine_options options)
+    : options_(std::move(options)),
+      cache_(options_.menu_cache_bytes ? std::make_shared<menu_cache>(options_.menu_cache_bytes) : nullptr) {}
 
 std::vector<std::string> engine::navigation_tokens() { return {"0", "00", "98"}; }
 
 reply engine::step(const session_facts& facts, std::string_view text) const {
-  replay r(options_, facts);
+  replay r(options_, facts, cache_.get());
   return r.run(text);
 }
 

@@ -67,10 +67,21 @@ struct engine_options {
   int resets_per_hour = 3;
   int credentials_per_day = 10;
   std::vector<std::string> counties;  ///< the 47 counties, for the profile's county list
+  /// The most memory, roughly, kept for vacancy screens built from the newest catalog (see
+  /// engine); 0 builds every screen at every step.
+  std::size_t menu_cache_bytes = 16u << 20;
 };
 
+class menu_cache;
+
 /// The menu state machine.
-/// Thread safety: const after construction; step() may run on many threads at once.
+///
+/// The vacancy screens (the six levels, the lists and a vacancy's details) depend on the
+/// catalog alone, not on the caller, so they are built once per catalog and screen and then
+/// shared by every session that replays them: up to `menu_cache_bytes` for the newest catalog
+/// seen. A session that began with an older catalog gets its screens built at each step.
+///
+/// Thread safety: step() and outcome_screen() may run on many threads at once.
 class engine {
 public:
   explicit engine(engine_options options);
@@ -86,6 +97,7 @@ public:
 
 private:
   engine_options options_;
+  std::shared_ptr<menu_cache> cache_;  // null when menu_cache_bytes is 0
 };
 
 }  // namespace cp2::ussd
