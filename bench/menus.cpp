@@ -190,11 +190,13 @@ int main(int argc, char** argv) {
     std::printf("%-30s %12s %10s\n", "", "steps/s", "us/step");
     std::printf("%-30s %12.0f %10.2f\n", "every screen built", 1e6 / per_step_uncached, per_step_uncached);
     std::printf("%-30s %12.0f %10.2f\n", "vacancy screens cached", 1e6 / per_step_cached, per_step_cached);
-    std::printf("\ncached / built = %.2fx\n", per_step_uncached / per_step_cached);
+    std::printf("\ncached / built = %.2fx; the cache holds %.1f MiB\n", per_step_uncached / per_step_cached,
+                static_cast<double>(cached.cached_screen_bytes()) / (1 << 20));
     std::printf("{\"bench\":\"menus\",\"vacancies\":%zu,\"sessions\":%zu,\"steps\":%zu,"
-                "\"built_us_per_step\":%.3f,\"cached_us_per_step\":%.3f,\"speedup\":%.3f}\n",
+                "\"built_us_per_step\":%.3f,\"cached_us_per_step\":%.3f,\"speedup\":%.3f,"
+                "\"cache_bytes\":%zu}\n",
                 facts.vacancies->size(), sessions.size(), best_cached.steps, per_step_uncached,
-                per_step_cached, per_step_uncached / per_step_cached);
+                per_step_cached, per_step_uncached / per_step_cached, cached.cached_screen_bytes());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_menus: %s\n", e.what());
     return 1;

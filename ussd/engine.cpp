@@ -181,6 +181,11 @@ public:
     if (screens_.emplace(std::move(key), std::move(screen)).second) bytes_ += bytes;
   }
 
+  std::size_t bytes() const {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
+
 private:
   const std::size_t max_bytes_;
   mutable std::mutex mu_;
@@ -533,6 +538,8 @@ private:
 engine::engine(engine_options options)
     : options_(std::move(options)),
       cache_(options_.menu_cache_bytes ? std::make_shared<menu_cache>(options_.menu_cache_bytes) : nullptr) {}
+
+std::size_t engine::cached_screen_bytes() const { return cache_ ? cache_->bytes() : 0; }
 
 std::vector<std::string> engine::navigation_tokens() { return {"0", "00", "98"}; }
 

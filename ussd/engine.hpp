@@ -92,6 +92,9 @@ public:
   /// The END screen after the action `done` (from step()) finished with `result`.
   reply outcome_screen(const reply& done, const action_result& result) const;
 
+  /// Roughly the memory the cached vacancy screens hold now; 0 without a cache.
+  std::size_t cached_screen_bytes() const;
+
   /// Every input token step() treats specially, for tests that walk all screens.
   static std::vector<std::string> navigation_tokens();
 

@@ -66,6 +66,7 @@ TEST_CASE("GET /metrics counts requests, sessions, SMS and sends, and parses as 
   CHECK(m[R"(cp2_sms_send_outcomes_total{outcome="accepted"})"] == 2);
   CHECK(m.count("cp2_outbox_depth") == 1);
   CHECK(m.count("cp2_outbox_oldest_age_seconds") == 1);
+  CHECK(m.count("cp2_ussd_screen_cache_bytes") == 1);
   // The database is a file in WAL mode: the writer committed, the syncer synced, nothing failed.
   CHECK(m["cp2_database_commits_total"] >= 1);
   CHECK(m["cp2_database_changes_total"] >= m["cp2_database_commits_total"]);
