@@ -492,14 +492,15 @@ private:
     return make_reply(false, render_page(notice, m.title, m.labels, page, m.nav), action::none, m.name);
   }
 
-  // The cache's name for a screen that depends on the catalog alone, empty for the others.
-  // Each step of a path is written with its length, so no two paths share a name.
+  // The cache's name for a level or list screen, empty for the others. A vacancy's own screen
+  // is not kept: shown once or twice a session, at the end of it, it would hold more memory
+  // than it saves time. Each step of a path is written with its length, so no two paths share
+  // a name.
   static std::string cache_key(const frame& fr) {
     std::string key;
     switch (fr.id) {
       case screen_id::vac_level: key = "level"; break;
       case screen_id::vac_list: key = "list"; break;
-      case screen_id::vac_detail: return "detail:" + fr.key;
       default: return key;
     }
     for (const auto& step : fr.path) key.append(":").append(std::to_string(step.size())).append(":").append(step);

@@ -76,10 +76,10 @@ class menu_cache;
 
 /// The menu state machine.
 ///
-/// The vacancy screens (the six levels, the lists and a vacancy's details) depend on the
-/// catalog alone, not on the caller, so they are built once per catalog and screen and then
-/// shared by every session that replays them: up to `menu_cache_bytes` for the newest catalog
-/// seen. A session that began with an older catalog gets its screens built at each step.
+/// The vacancy levels and lists depend on the catalog alone, not on the caller, so they are
+/// built once per catalog and screen and then shared by every session that replays them: up
+/// to `menu_cache_bytes` for the newest catalog seen. A session that began with an older
+/// catalog gets its screens built at each step.
 ///
 /// Thread safety: step() and outcome_screen() may run on many threads at once.
 class engine {
