@@ -2,7 +2,8 @@
 // '*', as the aggregator sends them, replayed for four callers against a small fixed catalog.
 // Properties: every screen shown has at most 182 characters, all GSM-7; an action's argument is
 // one the caller may act on (a vacancy in the catalog, their own withdrawable application, a
-// canonical profile value); every END screen after an action fits too.
+// canonical profile value); every END screen after an action fits too; the engine with its
+// screen cache (kept across inputs) answers exactly as one that builds every screen.
 
 #include "check.hpp"
 #include "domain/gsm7.hpp"
@@ -137,6 +138,17 @@ const engine& menus() {
   return e;
 }
 
+// The same menus without the screen cache: every screen built at every step.
+const engine& uncached_menus() {
+  static const engine e{[] {
+    engine_options o;
+    o.counties = county_names;
+    o.menu_cache_bytes = 0;
+    return o;
+  }()};
+  return e;
+}
+
 void check_screen(const reply& r) {
   CP2_FUZZ_CHECK(!r.text.empty());
   CP2_FUZZ_CHECK(r.text.size() <= max_screen_chars);
@@ -194,6 +206,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const session_facts& facts : callers()) {
     const reply r = menus().step(facts, text);
+    const reply built = uncached_menus().step(facts, text);
+    CP2_FUZZ_CHECK(r.end == built.end && r.text == built.text && r.where == built.where);
+    CP2_FUZZ_CHECK(r.to_perform == built.to_perform && r.value == built.value && r.field == built.field);
     if (r.end && r.to_perform != action::none) {
       // The gateway performs the action first, then shows outcome_screen().
       CP2_FUZZ_CHECK(r.text.empty());

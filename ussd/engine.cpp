@@ -146,8 +146,8 @@ reply make_reply(bool end, std::string text, action act, std::string where) {
 
 }  // namespace
 
-// The vacancy screens of one catalog, the newest seen, shared by every session that replays
-// them. A lock around a lookup costs far less than building a list of vacancies again.
+// The vacancy levels and lists of one catalog, the newest seen, shared by every session that
+// replays them. A lock around a lookup costs far less than building a list of vacancies again.
 class menu_cache {
 public:
   explicit menu_cache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
@@ -163,7 +163,8 @@ public:
 
   // Keeps `screen` as `key` of catalog `c`. A catalog built no earlier than the one cached
   // takes its place, with none of its screens; an older one's screens are not kept. Past
-  // max_bytes nothing more is kept until the next catalog.
+  // max_bytes nothing more is kept until the next catalog. (built_at is the wall clock: should
+  // it step back, a rebuilt catalog goes uncached until a later rebuild. Slower, never wrong.)
   void keep(const std::shared_ptr<const domain::catalog>& c, std::string key,
             std::shared_ptr<const laid_out> screen) {
     const std::size_t bytes = footprint(key, *screen);
@@ -201,8 +202,8 @@ public:
   replay(const engine_options& o, const session_facts& f, menu_cache* cache)
       : opts_(o), facts_(f), cache_(cache), profile_(f.profile) {}
 
-  // The menu of `fr` laid out in pages: a vacancy screen from the cache when it is there,
-  // any other built now.
+  // The menu of `fr` laid out in pages: a vacancy level or list from the cache when it is
+  // there, any other screen built now.
   std::shared_ptr<const laid_out> layout(const frame& fr) const {
     std::string key;
     if (cache_) {
