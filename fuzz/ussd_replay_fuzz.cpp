@@ -7,6 +7,7 @@
 
 #include "check.hpp"
 #include "domain/gsm7.hpp"
+#include "tests/support/menu_vacancies.hpp"
 #include "ussd/engine.hpp"
 #include "ussd/screen.hpp"
 
@@ -25,8 +26,9 @@ using domain::unix_ms;
 
 namespace {
 
-constexpr unix_ms day = 86'400'000;
-constexpr unix_ms now = 1'796'000'000'000;  // 2026-11-29
+constexpr unix_ms day = testing::day_ms;
+constexpr unix_ms now = testing::menus_now;
+using testing::centre_vacancy;
 
 const std::vector<std::string> county_names = {
     "Mombasa", "Kwale", "Kilifi", "Tana River", "Lamu", "Taita Taveta", "Garissa", "Wajir",
@@ -36,26 +38,6 @@ const std::vector<std::string> county_names = {
     "Nakuru", "Narok", "Kajiado", "Kericho", "Bomet", "Kakamega", "Vihiga", "Bungoma", "Busia",
     "Siaya", "Kisumu", "Homa Bay", "Migori", "Kisii", "Nyamira", "Nairobi"};
 
-domain::vacancy vac(std::string code, std::string exam, std::string activity, std::string role,
-                    std::string county, std::string subcounty, std::string station,
-                    std::string description, unix_ms opens = now - day,
-                    unix_ms closes = now + 30 * day) {
-  domain::vacancy v;
-  v.code = std::move(code);
-  v.exam = std::move(exam);
-  v.activity = std::move(activity);
-  v.venue = "Examination centre";
-  v.role = std::move(role);
-  v.county = std::move(county);
-  v.subcounty = std::move(subcounty);
-  v.station = std::move(station);
-  v.slots = 3;
-  v.description = std::move(description);
-  v.opens_at = opens;
-  v.closes_at = closes;
-  return v;
-}
-
 // As the importer lets them through: GSM-7 text up to each column's limit, accents included.
 std::shared_ptr<const domain::catalog> make_catalog() {
   const std::string long_description =
@@ -63,21 +45,24 @@ std::shared_ptr<const domain::catalog> make_catalog() {
       "7:00 am with your national ID and TSC number. Élèves: the centre is next to the "
       "Sainte Thérèse parish. Bring a pen.";
   std::vector<domain::vacancy> all = {
-      vac("V1", "KCSE", "Supervision and Invigilation", "Invigilator", "Kisii", "Bobasi",
-          "Kisii School", "Supervise the KCSE papers at the centre."),
-      vac("V2", "KCSE", "Supervision and Invigilation", "Invigilator", "Kisii", "Bobasi",
-          "Sainte Thérèse Girls Secondary School, Nyamache Ward, Bobasi", long_description),
-      vac("V3", "KCSE", "Marking", "Examiner", "Nairobi", "Westlands", "Moi Forces Academy", ""),
-      vac("V4", "KCPE", "Supervision and Invigilation", "Clerk", "Nakuru", "Naivasha",
-          "Naivasha Primary", "Count and pack the scripts."),
-      vac("V5", "KPSEA", "Marking", "Examiner", "Kisii", "Bobasi", "Old School", "Closed.",
-          now - 60 * day, now - day),
+      centre_vacancy("V1", "KCSE", "Supervision and Invigilation", "Invigilator", "Kisii", "Bobasi",
+                     "Kisii School", "Supervise the KCSE papers at the centre."),
+      centre_vacancy("V2", "KCSE", "Supervision and Invigilation", "Invigilator", "Kisii", "Bobasi",
+                     "Sainte Thérèse Girls Secondary School, Nyamache Ward, Bobasi",
+                     long_description),
+      centre_vacancy("V3", "KCSE", "Marking", "Examiner", "Nairobi", "Westlands",
+                     "Moi Forces Academy", ""),
+      centre_vacancy("V4", "KCPE", "Supervision and Invigilation", "Clerk", "Nakuru", "Naivasha",
+                     "Naivasha Primary", "Count and pack the scripts."),
+      centre_vacancy("V5", "KPSEA", "Marking", "Examiner", "Kisii", "Bobasi", "Old School",
+                     "Closed.", now - 60 * day, now - day),
   };
   for (int i = 0; i < 12; ++i) {
     // Enough stations under one path for the list to need "98. More".
-    all.push_back(vac("M" + std::to_string(i), "KCSE", "Marking", "Examiner", "Nairobi",
-                      "Westlands", "Nairobi School Marking Centre Hall " + std::to_string(i),
-                      "Mark the KCSE papers."));
+    all.push_back(centre_vacancy("M" + std::to_string(i), "KCSE", "Marking", "Examiner",
+                                 "Nairobi", "Westlands",
+                                 "Nairobi School Marking Centre Hall " + std::to_string(i),
+                                 "Mark the KCSE papers."));
   }
   return std::make_shared<domain::catalog>(all, std::map<std::string, int>{}, now);
 }

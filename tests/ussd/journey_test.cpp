@@ -1,6 +1,7 @@
 // The vacancy journeys as transcripts (issue #5): profile, vacancies, apply, my applications.
 
 #include "domain/gsm7.hpp"
+#include "tests/support/menu_vacancies.hpp"
 #include "ussd/engine.hpp"
 #include "ussd/screen.hpp"
 
@@ -16,26 +17,16 @@ using domain::unix_ms;
 
 namespace {
 
-constexpr unix_ms day = 86'400'000;
-constexpr unix_ms now = 1'796'000'000'000;  // 2026-11-29
+constexpr unix_ms day = testing::day_ms;
+constexpr unix_ms now = testing::menus_now;
 
 domain::vacancy vac(std::string code, std::string exam, std::string activity, std::string role,
                     std::string county, std::string subcounty, std::string station,
                     unix_ms opens = now - day, unix_ms closes = now + 30 * day) {
-  domain::vacancy v;
-  v.code = std::move(code);
-  v.exam = std::move(exam);
-  v.activity = std::move(activity);
-  v.venue = "Examination centre";
-  v.role = std::move(role);
-  v.county = std::move(county);
-  v.subcounty = std::move(subcounty);
-  v.station = std::move(station);
-  v.slots = 3;
-  v.description = "Supervise the KCSE papers at the centre.";
-  v.opens_at = opens;
-  v.closes_at = closes;
-  return v;
+  return testing::centre_vacancy(std::move(code), std::move(exam), std::move(activity),
+                                 std::move(role), std::move(county), std::move(subcounty),
+                                 std::move(station), "Supervise the KCSE papers at the centre.",
+                                 opens, closes);
 }
 
 std::shared_ptr<const domain::catalog> small_catalog() {

@@ -1,6 +1,7 @@
 // The engine's cache of vacancy screens (ussd/engine.hpp): a cached screen must be exactly the
 // screen the engine would build, for the catalog the session began with.
 
+#include "tests/support/menu_vacancies.hpp"
 #include "ussd/engine.hpp"
 
 #include <doctest/doctest.h>
@@ -17,24 +18,13 @@ using domain::unix_ms;
 
 namespace {
 
-constexpr unix_ms day = 86'400'000;
-constexpr unix_ms now = 1'796'000'000'000;  // 2026-11-29
+constexpr unix_ms now = testing::menus_now;
 
 domain::vacancy vac(std::string code, std::string exam, std::string activity, std::string role,
                     std::string subcounty, std::string station) {
-  domain::vacancy v;
-  v.code = std::move(code);
-  v.exam = std::move(exam);
-  v.activity = std::move(activity);
-  v.venue = "Examination centre";
-  v.role = std::move(role);
-  v.county = "Kisii";
-  v.subcounty = std::move(subcounty);
-  v.station = std::move(station);
-  v.slots = 2;
-  v.opens_at = now - day;
-  v.closes_at = now + 30 * day;
-  return v;
+  return testing::centre_vacancy(std::move(code), std::move(exam), std::move(activity),
+                                 std::move(role), "Kisii", std::move(subcounty), std::move(station),
+                                 "");
 }
 
 std::shared_ptr<const domain::catalog> catalog_of(std::vector<domain::vacancy> all, unix_ms built_at = now) {
