@@ -74,7 +74,8 @@ void wal_checkpointer::run() {
     lock.unlock();
     int rc = sqlite3_wal_checkpoint_v2(own_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     if (rc == SQLITE_OK) ++stats_.done;
-    else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ++stats_.failed;
+    else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ++stats_.busy;
+    else ++stats_.failed;
     lock.lock();
   }
 }

@@ -22,6 +22,7 @@ struct checkpoint_stats {
   std::atomic<std::uint64_t> done{0};      ///< passive checkpoints the thread ran
   std::atomic<std::uint64_t> in_place{0};  ///< checkpoints the writer ran itself (past `fallback_pages`)
   std::atomic<std::uint64_t> failed{0};    ///< the thread's checkpoints that failed (other than busy)
+  std::atomic<std::uint64_t> busy{0};      ///< the thread's checkpoints SQLite answered busy or locked
 };
 
 /// By default SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages: that

@@ -59,13 +59,20 @@ TEST_CASE("wal checkpointer: past `pages` its own thread checkpoints, not the wr
   CHECK(c.stats().failed.load() == 0);
 
   // From then on the WAL starts over after each checkpoint instead of growing: 200 more
-  // commits (three or four pages each) leave its file about the size it had.
-  std::this_thread::sleep_for(20ms);
+  // commits (three or four pages each) leave its file about the size it had. After each round
+  // the test waits until the thread has served every ask: its last checkpoint began after the
+  // round's last commit, so the WAL is all copied and the next commit starts it over. (Fixed
+  // sleeps here failed now and then on a busy machine.)
+  const auto caught_up = [&] {
+    const auto& s = c.stats();
+    return s.done.load() + s.busy.load() + s.failed.load() == s.asked.load();
+  };
+  REQUIRE(testing::eventually(caught_up));
   f.commit_one();
   const auto before = f.wal_bytes();
   for (int round = 0; round < 10; ++round) {
     for (int i = 0; i < 20; ++i) f.commit_one();
-    std::this_thread::sleep_for(5ms);
+    CHECK(testing::eventually(caught_up));
   }
   CHECK(c.stats().in_place.load() == 0);
   CHECK(f.wal_bytes() < before + 100u * 4096u);
