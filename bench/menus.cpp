@@ -103,7 +103,8 @@ std::vector<std::string> walk(const ussd::engine& e, const ussd::session_facts& 
     const bool more = r.text.find("\n98. More") != std::string::npos;
     std::string input;
     if (more && (choices.empty() || std::bernoulli_distribution(0.25)(rng))) input = "98";
-    else if (!choices.empty()) input = choices[std::uniform_int_distribution<std::size_t>(0, choices.size() - 1)(rng)];
+    else if (!choices.empty())
+      input = choices[std::uniform_int_distribution<std::size_t>(0, choices.size() - 1)(rng)];
     else break;
     inputs.push_back(input);
     text += "*" + input;
@@ -119,7 +120,8 @@ struct figures {
 
 // Replays every session's requests in order (the first, empty, then each input added).
 figures replay_all(const ussd::engine& e, const ussd::session_facts& facts,
-                   const std::vector<std::vector<std::string>>& sessions, std::vector<std::string>* screens) {
+                   const std::vector<std::vector<std::string>>& sessions,
+                   std::vector<std::string>* screens) {
   figures f;
   const auto started = steady::now();
   for (const auto& inputs : sessions) {

@@ -504,7 +504,8 @@ private:
       case screen_id::vac_list: key = "list"; break;
       default: return key;
     }
-    for (const auto& step : fr.path) key.append(":").append(std::to_string(step.size())).append(":").append(step);
+    for (const auto& step : fr.path)
+      key.append(":").append(std::to_string(step.size())).append(":").append(step);
     return key;
   }
 
@@ -539,7 +540,8 @@ private:
 
 engine::engine(engine_options options)
     : options_(std::move(options)),
-      cache_(options_.menu_cache_bytes ? std::make_shared<menu_cache>(options_.menu_cache_bytes) : nullptr) {}
+      cache_(options_.menu_cache_bytes ? std::make_shared<menu_cache>(options_.menu_cache_bytes)
+                                       : nullptr) {}
 
 std::size_t engine::cached_screen_bytes() const { return cache_ ? cache_->bytes() : 0; }
 

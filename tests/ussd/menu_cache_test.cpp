@@ -27,7 +27,8 @@ domain::vacancy vac(std::string code, std::string exam, std::string activity, st
                                  "");
 }
 
-std::shared_ptr<const domain::catalog> catalog_of(std::vector<domain::vacancy> all, unix_ms built_at = now) {
+std::shared_ptr<const domain::catalog> catalog_of(std::vector<domain::vacancy> all,
+                                                  unix_ms built_at = now) {
   return std::make_shared<domain::catalog>(std::move(all), std::map<std::string, int>{}, built_at);
 }
 
@@ -41,7 +42,8 @@ std::shared_ptr<const domain::catalog> wide_catalog() {
         for (const char* sub : {"Bobasi", "Kitutu Chache South", "Nyaribari Masaba"})
           for (int station = 0; station < (sub[0] == 'B' ? 14 : 2); ++station, ++n)
             all.push_back(vac(fmt::format("W{}", n), exam, activity, role, sub,
-                              fmt::format("St. Station Number {} Mixed Day and Boarding Secondary", station)));
+                              fmt::format("St. Station Number {} Mixed Day and Boarding Secondary",
+                                          station)));
   return catalog_of(std::move(all));
 }
 
@@ -108,8 +110,10 @@ TEST_CASE("the cached screens are the screens built, on every path and input") {
 
 TEST_CASE("a newer catalog's sessions see its screens; older sessions keep their own") {
   const engine e = engine_with(engine_options{}.menu_cache_bytes);
-  const auto older = member(catalog_of({vac("A1", "KCSE", "Marking", "Examiner", "Bobasi", "Kisii School")}, now));
-  const auto newer = member(catalog_of({vac("B1", "KCPE", "Marking", "Examiner", "Bobasi", "Kisii School")}, now + 1));
+  const auto older =
+      member(catalog_of({vac("A1", "KCSE", "Marking", "Examiner", "Bobasi", "Kisii School")}, now));
+  const auto newer =
+      member(catalog_of({vac("B1", "KCPE", "Marking", "Examiner", "Bobasi", "Kisii School")}, now + 1));
   CHECK(first_choice(e.step(older, "1")) == "1. KCSE");
   CHECK(first_choice(e.step(newer, "1")) == "1. KCPE");
   // The older catalog is no longer the one cached, and is not served the newer one's screens.
@@ -149,7 +153,8 @@ TEST_CASE("threads sharing the cache while the catalog changes see their own cat
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3'000; ++i) {
-        const std::size_t which = static_cast<std::size_t>((i + t) % 2), k = static_cast<std::size_t>(i) % texts.size();
+        const auto which = static_cast<std::size_t>((i + t) % 2);
+        const auto k = static_cast<std::size_t>(i) % texts.size();
         const reply r = e.step(facts[which], texts[k]);
         if (r.text != want[k][which].text || r.where != want[k][which].where) ++wrong;
       }
