@@ -242,7 +242,7 @@ struct app::impl {
                             "1 once a sync of the WAL has failed (commits then sync in place), else 0.",
                             [this] { return syncer && syncer->failed() ? 1.0 : 0.0; });
     registry.gauge_callback("cp2_ussd_screen_cache_bytes",
-                            "Memory, roughly, held by the vacancy screens kept for the newest catalog.",
+                            "Memory, roughly, held by the vacancy levels and lists kept for the newest catalog.",
                             [this] { return static_cast<double>(menus.cached_screen_bytes()); });
     registry.counter_callback(
         "cp2_database_checkpoints_total", "Checkpoints of the WAL run by the checkpoint thread.",

@@ -67,8 +67,8 @@ struct engine_options {
   int resets_per_hour = 3;
   int credentials_per_day = 10;
   std::vector<std::string> counties;  ///< the 47 counties, for the profile's county list
-  /// The most memory, roughly, kept for vacancy screens built from the newest catalog (see
-  /// engine); 0 builds every screen at every step.
+  /// The most memory, roughly, kept for the vacancy levels and lists built from the newest
+  /// catalog (see engine); 0 builds every screen at every step.
   std::size_t menu_cache_bytes = 16u << 20;
 };
 
@@ -92,7 +92,7 @@ public:
   /// The END screen after the action `done` (from step()) finished with `result`.
   reply outcome_screen(const reply& done, const action_result& result) const;
 
-  /// Roughly the memory the cached vacancy screens hold now; 0 without a cache.
+  /// Roughly the memory the kept vacancy levels and lists hold now; 0 without a cache.
   std::size_t cached_screen_bytes() const;
 
   /// Every input token step() treats specially, for tests that walk all screens.
