@@ -8,7 +8,7 @@
 namespace cp2::db {
 
 void sqlite_account_store::in_transaction(const std::function<void()>& fn) {
-  db::in_transaction(db_, fn);
+  db::in_transaction(db_, stmts_, fn);
 }
 
 std::optional<domain::account_record> sqlite_account_store::find_account(const std::string& phone) {

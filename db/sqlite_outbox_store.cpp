@@ -64,7 +64,7 @@ std::vector<domain::outbox_row> sqlite_outbox_store::claim_due(domain::unix_ms n
   // A claim need not survive a crash: at start every 'sending' row is queued again. So the
   // sender's claims, which it waits for before sending, do not wait for the disk.
   unsynced_commit unsynced(db_);
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     auto q_lease = stmts_.use(R"sql(
 SELECT id, phone, body, sensitive, kind, link_id, attempts, created_at
 FROM outbox o INDEXED BY outbox_queued
@@ -101,7 +101,7 @@ ORDER BY id LIMIT ?)sql");
 }
 
 void sqlite_outbox_store::unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) {
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     auto q_lease = stmts_.use("UPDATE outbox SET state = 'queued', attempts = attempts - 1, updated_at = ? "
                               "WHERE id = ? AND state = 'sending'");
     auto& q = *q_lease;
@@ -129,7 +129,7 @@ void sqlite_outbox_store::redact_if_sensitive(std::int64_t id) {
 void sqlite_outbox_store::mark_accepted(const std::vector<domain::acceptance>& rows,
                                         domain::unix_ms now) {
   if (rows.empty()) return;
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     auto q_lease = stmts_.use("UPDATE outbox SET state = 'accepted', provider_message_id = NULLIF(?, ''), "
                               "cost = ?, last_error = '', updated_at = ? WHERE id = ?");
     auto& q = *q_lease;
@@ -159,7 +159,7 @@ void sqlite_outbox_store::mark_retry(std::int64_t id, domain::unix_ms next_attem
 }
 
 void sqlite_outbox_store::mark_failed(std::int64_t id, const std::string& error, domain::unix_ms now) {
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     auto q_lease = stmts_.use("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?");
     auto& q = *q_lease;
     q.bind(1, error);
@@ -251,7 +251,7 @@ domain::report_result sqlite_outbox_store::apply_delivery_report(
     const std::string& message_id, domain::delivery state, const std::string& status,
     const std::string& failure_reason, domain::unix_ms now) {
   bool applied = false;
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     applied = update_delivery(message_id, state, status, failure_reason, now);
     auto q_lease = stmts_.use("INSERT INTO delivery_reports (provider_message_id, state, status, "
                               "failure_reason, received_at, applied) VALUES (?, ?, ?, ?, ?, ?)");

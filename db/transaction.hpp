@@ -1,6 +1,8 @@
 #pragma once
 // One transaction for a unit of work, joining the one already open on the connection.
 
+#include "db/statement_cache.hpp"
+
 #include <SQLiteCpp/Database.h>
 
 #include <functional>
@@ -13,5 +15,9 @@ namespace cp2::db {
 /// with SQLITE_BUSY when another process writes. Inside an open transaction fn runs in a
 /// savepoint, so its changes are undone when it throws and the outer transaction goes on.
 void in_transaction(SQLite::Database& db, const std::function<void()>& fn);
+
+/// The same, with the transaction's statements (BEGIN, SAVEPOINT...) prepared once in `stmts`,
+/// a cache on `db`: for work run thousands of times a second, such as applying in the writer.
+void in_transaction(SQLite::Database& db, statement_cache& stmts, const std::function<void()>& fn);
 
 }  // namespace cp2::db

@@ -151,22 +151,53 @@ TEST_CASE("group commit: batches are capped, keep the order, and what arrives me
 
 TEST_CASE("group commit: in_transaction inside a unit undoes only itself when it throws") {
   writer_fixture f;
+  db::statement_cache stmts(f.db);
+  // The savepoint's statements prepared each time, or once in a cache.
+  bool cached = false;
+  SUBCASE("prepared each time") {}
+  SUBCASE("prepared once") { cached = true; }
+  auto nested = [&](const std::function<void()>& fn) {
+    if (cached) db::in_transaction(f.db, stmts, fn);
+    else db::in_transaction(f.db, fn);
+  };
   std::optional<std::string> caught;
   f.writer.submit(
       [&] {
         f.db.exec("INSERT INTO t (v) VALUES ('kept')");
         try {
-          db::in_transaction(f.db, [&] {
+          nested([&] {
             f.db.exec("INSERT INTO t (v) VALUES ('undone')");
             throw std::runtime_error("changed my mind");
           });
         } catch (const std::runtime_error& e) {
           caught = e.what();
         }
+        nested([&] { f.db.exec("INSERT INTO t (v) VALUES ('released')"); });
       },
       [&](std::exception_ptr e) { f.outcomes.push_back(writer_fixture::describe(e)); });
   f.run_next();
   CHECK(caught == "changed my mind");
   CHECK(f.outcomes == std::vector<std::string>{"ok"});
-  CHECK(f.rows() == std::vector<std::string>{"kept"});
+  CHECK(f.rows() == std::vector<std::string>{"kept", "released"});
+}
+
+TEST_CASE("in_transaction on its own: committed when fn returns, rolled back when it throws") {
+  writer_fixture f;
+  db::statement_cache stmts(f.db);
+  bool cached = false;
+  SUBCASE("prepared each time") {}
+  SUBCASE("prepared once") { cached = true; }
+  auto tx = [&](const std::function<void()>& fn) {
+    if (cached) db::in_transaction(f.db, stmts, fn);
+    else db::in_transaction(f.db, fn);
+  };
+  tx([&] { f.db.exec("INSERT INTO t (v) VALUES ('a')"); });
+  CHECK_THROWS_AS(tx([&] {
+                    f.db.exec("INSERT INTO t (v) VALUES ('b')");
+                    throw std::runtime_error("no");
+                  }),
+                  std::runtime_error);
+  CHECK(sqlite3_get_autocommit(f.db.getHandle()) != 0);  // nothing left open
+  tx([&] { f.db.exec("INSERT INTO t (v) VALUES ('c')"); });
+  CHECK(f.rows() == std::vector<std::string>{"a", "c"});
 }
