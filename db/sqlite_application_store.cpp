@@ -33,10 +33,22 @@ domain::application read_application(SQLite::Statement& q) {
   return a;
 }
 
+// The six profile fields, in profile order, from column 0 on.
+domain::profile read_profile(SQLite::Statement& q) {
+  domain::profile p;
+  p.full_name = q.getColumn(0).getString();
+  p.national_id = q.getColumn(1).getString();
+  p.kra_pin = q.getColumn(2).getString();
+  p.county = q.getColumn(3).getString();
+  p.workstation = q.getColumn(4).getString();
+  p.tsc_number = q.getColumn(5).getString();
+  return p;
+}
+
 }  // namespace
 
 void sqlite_application_store::in_transaction(const std::function<void()>& fn) {
-  db::in_transaction(db_, fn);
+  db::in_transaction(db_, stmts_, fn);
 }
 
 void sqlite_application_store::in_read_transaction(const std::function<void()>& fn) {
@@ -63,19 +75,11 @@ bool sqlite_application_store::has_account(const std::string& phone) {
 }
 
 domain::profile sqlite_application_store::find_profile(const std::string& phone) {
-  domain::profile p;
-  auto q_lease = stmts_.use("SELECT full_name, national_id, kra_pin, county, workstation, tsc_number "
-                            "FROM profiles WHERE phone = ?");
-  auto& q = *q_lease;
-  q.bind(1, phone);
-  if (!q.executeStep()) return p;
-  p.full_name = q.getColumn(0).getString();
-  p.national_id = q.getColumn(1).getString();
-  p.kra_pin = q.getColumn(2).getString();
-  p.county = q.getColumn(3).getString();
-  p.workstation = q.getColumn(4).getString();
-  p.tsc_number = q.getColumn(5).getString();
-  return p;
+  auto q = stmts_.use("SELECT full_name, national_id, kra_pin, county, workstation, tsc_number "
+                      "FROM profiles WHERE phone = ?");
+  q->bind(1, phone);
+  if (!q->executeStep()) return {};
+  return read_profile(*q);
 }
 
 void sqlite_application_store::save_profile(const std::string& phone, const domain::profile& p,
@@ -124,31 +128,29 @@ std::vector<domain::application> sqlite_application_store::query(
   return out;
 }
 
-// The three lookups below match at most one row (a unique key, or a unique partial index on
-// the active statuses), so they skip query()'s ORDER BY and LIMIT and have fixed SQL: they run
-// several times in every application, inside the writer's batch.
-
-std::optional<domain::application> sqlite_application_store::find_active(
-    const std::string& phone, const std::string& vacancy_code) {
-  static const std::string sql = select_applications +
-      "WHERE a.phone = ? AND a.vacancy = ? AND a.status IN ('submitted', 'approved')";
-  auto q = stmts_.use(sql);
+domain::apply_facts sqlite_application_store::read_for_apply(const std::string& phone,
+                                                             const std::string& code) {
+  domain::apply_facts f;
+  {
+    // Profile columns are NULL when the account has no profile yet.
+    auto q = stmts_.use("SELECT p.full_name, p.national_id, p.kra_pin, p.county, p.workstation, p.tsc_number "
+                        "FROM accounts a LEFT JOIN profiles p ON p.phone = a.phone WHERE a.phone = ?");
+    q->bind(1, phone);
+    if (!q->executeStep()) return f;
+    f.has_account = true;
+    if (!q->getColumn(0).isNull()) f.applicant = read_profile(*q);
+  }
+  if (auto found = vacancies_.find_with_approved(code)) {
+    f.wanted = std::move(found->first);
+    f.approved = found->second;
+  }
+  // At most one a vacancy and one an exam and activity (the unique indexes of migration 3).
+  static const std::string active_sql =
+      select_applications + "WHERE a.phone = ? AND a.status IN ('submitted', 'approved')";
+  auto q = stmts_.use(active_sql);
   q->bind(1, phone);
-  q->bind(2, vacancy_code);
-  if (!q->executeStep()) return std::nullopt;
-  return read_application(*q);
-}
-
-std::optional<domain::application> sqlite_application_store::find_active_for(
-    const std::string& phone, const std::string& exam, const std::string& activity) {
-  static const std::string sql = select_applications +
-      "WHERE a.phone = ? AND a.exam = ? AND a.activity = ? AND a.status IN ('submitted', 'approved')";
-  auto q = stmts_.use(sql);
-  q->bind(1, phone);
-  q->bind(2, exam);
-  q->bind(3, activity);
-  if (!q->executeStep()) return std::nullopt;
-  return read_application(*q);
+  while (q->executeStep()) f.active.push_back(read_application(*q));
+  return f;
 }
 
 std::optional<domain::application> sqlite_application_store::find_by_ref(const std::string& ref) {
@@ -159,9 +161,12 @@ std::optional<domain::application> sqlite_application_store::find_by_ref(const s
   return read_application(*q);
 }
 
-void sqlite_application_store::insert_application(const domain::application& a) {
+bool sqlite_application_store::insert_application(const domain::application& a) {
+  // A taken reference writes nothing; any other broken rule (a second active application, no
+  // such account or vacancy) still throws.
   auto q_lease = stmts_.use("INSERT INTO applications (ref, phone, vacancy, exam, activity, status, "
-                            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (ref) DO NOTHING");
   auto& q = *q_lease;
   q.bind(1, a.ref);
   q.bind(2, a.phone);
@@ -171,7 +176,7 @@ void sqlite_application_store::insert_application(const domain::application& a) 
   q.bind(6, std::string(domain::to_string(a.status)));
   q.bind(7, static_cast<std::int64_t>(a.created_at));
   q.bind(8, static_cast<std::int64_t>(a.created_at));
-  q.exec();
+  return q.exec() == 1;
 }
 
 void sqlite_application_store::update_status(const std::string& ref, domain::application_status s,

@@ -41,13 +41,11 @@ public:
   void save_profile(const std::string& phone, const domain::profile& p, domain::unix_ms now) override;
   std::optional<domain::vacancy> find_vacancy(const std::string& code) override;
   int approved_count(const std::string& code) override;
-  std::optional<domain::application> find_active(const std::string& phone,
-                                                 const std::string& vacancy_code) override;
-  std::optional<domain::application> find_active_for(const std::string& phone,
-                                                     const std::string& exam,
-                                                     const std::string& activity) override;
+  /// Three statements: the account with its profile, the vacancy with its approved count, the
+  /// applicant's active applications. Without an account, only the first.
+  domain::apply_facts read_for_apply(const std::string& phone, const std::string& code) override;
   std::optional<domain::application> find_by_ref(const std::string& ref) override;
-  void insert_application(const domain::application& a) override;
+  bool insert_application(const domain::application& a) override;
   void update_status(const std::string& ref, domain::application_status s,
                      domain::unix_ms now) override;
   std::vector<domain::application> list_for(const std::string& phone) override;

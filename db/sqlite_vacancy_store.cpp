@@ -33,7 +33,7 @@ domain::vacancy read_vacancy(SQLite::Statement& q) {
 import_counts sqlite_vacancy_store::upsert(const std::vector<domain::vacancy>& all,
                                            domain::unix_ms now) {
   import_counts counts;
-  in_transaction(db_, [&] {
+  in_transaction(db_, stmts_, [&] {
     auto exists_lease = stmts_.use("SELECT 1 FROM vacancies WHERE code = ?");
     auto& exists = *exists_lease;
     auto q_lease = stmts_.use(R"sql(
@@ -74,6 +74,16 @@ std::optional<domain::vacancy> sqlite_vacancy_store::find(const std::string& cod
   q.bind(1, code);
   if (!q.executeStep()) return std::nullopt;
   return read_vacancy(q);
+}
+
+std::optional<std::pair<domain::vacancy, int>> sqlite_vacancy_store::find_with_approved(const std::string& code) {
+  static const std::string sql = std::string("SELECT ") + vacancy_columns +
+                                 ", (SELECT count(*) FROM applications a WHERE a.vacancy = ?1 AND "
+                                 "a.status = 'approved') FROM vacancies WHERE code = ?1";
+  auto q = stmts_.use(sql);
+  q->bind(1, code);
+  if (!q->executeStep()) return std::nullopt;
+  return std::pair{read_vacancy(*q), q->getColumn(12).getInt()};
 }
 
 std::vector<domain::vacancy> sqlite_vacancy_store::all() {

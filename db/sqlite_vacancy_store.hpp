@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cp2::db {
@@ -47,6 +48,9 @@ public:
   import_counts upsert(const std::vector<domain::vacancy>& all, domain::unix_ms now);
   /// A vacancy by code.
   std::optional<domain::vacancy> find(const std::string& code);
+  /// A vacancy by code with its approved applications (those whose code is `code` as given),
+  /// in one statement.
+  std::optional<std::pair<domain::vacancy, int>> find_with_approved(const std::string& code);
   /// Every vacancy (the catalog filters them).
   std::vector<domain::vacancy> all();
   /// Approved applications per vacancy code.

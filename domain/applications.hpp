@@ -41,6 +41,15 @@ struct application {
   unix_ms closes_at = 0;                      ///< the vacancy's, for "may withdraw"
 };
 
+/// What applying reads before it decides, in one go.
+struct apply_facts {
+  bool has_account = false;
+  profile applicant;                    ///< the stored profile, or an empty one
+  std::optional<vacancy> wanted;        ///< the vacancy applied for; none when no such code
+  int approved = 0;                     ///< approved applications of that vacancy
+  std::vector<application> active;      ///< the applicant's submitted and approved applications
+};
+
 /// What the application rules read and write.
 /// Thread safety: one thread at a time (the database thread).
 class application_store {
@@ -55,15 +64,11 @@ public:
   virtual std::optional<vacancy> find_vacancy(const std::string& code) = 0;
   /// Approved applications of a vacancy.
   virtual int approved_count(const std::string& code) = 0;
-  /// The applicant's active application to one vacancy.
-  virtual std::optional<application> find_active(const std::string& phone,
-                                                 const std::string& vacancy_code) = 0;
-  /// The applicant's active application for an exam and activity.
-  virtual std::optional<application> find_active_for(const std::string& phone,
-                                                     const std::string& exam,
-                                                     const std::string& activity) = 0;
+  /// Everything apply checks, for `phone` applying to vacancy `code`.
+  virtual apply_facts read_for_apply(const std::string& phone, const std::string& code) = 0;
   virtual std::optional<application> find_by_ref(const std::string& ref) = 0;
-  virtual void insert_application(const application& a) = 0;
+  /// Stores `a`. False, with nothing written, when its reference is taken already.
+  virtual bool insert_application(const application& a) = 0;
   virtual void update_status(const std::string& ref, application_status s, unix_ms now) = 0;
   /// The applicant's applications, newest first.
   virtual std::vector<application> list_for(const std::string& phone) = 0;
