@@ -399,6 +399,10 @@ public:
     const long long block = base_ / block_size * block_size;
     return std::to_string(block + (base_ - block + n) % block_size);
   }
+  /// True once every number of the cycle has been given out: the next ones come round again.
+  bool went_round() const {
+    return cycle_ > 0 && counter_.load(std::memory_order_relaxed) > static_cast<std::uint64_t>(cycle_);
+  }
 
 private:
   long long base_, cycle_;
@@ -528,6 +532,9 @@ public:
       if (s.has("Application received") && s.has("CP2-")) {
         if (in_window) ++t.applications, ++t.journeys_completed;
         if (!direct_) ctx_.paths->add(session_.request().text);
+      } else if (ctx_.phones.went_round()) {
+        // The number applied earlier in this run: the harness's limit, not the gateway's.
+        t.fail("apply: every seeded number has applied once; seed more (--phones, bench-load --accounts)", s.text);
       } else {
         t.fail(direct_ ? "apply: one-request Apply refused" : "apply: Apply refused", s.text);
       }
