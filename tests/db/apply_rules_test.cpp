@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 using namespace cp2;
@@ -66,6 +67,10 @@ struct rules_fixture {
     return phone;
   }
   std::int64_t count(const std::string& sql) { return db->execAndGet(sql).getInt64(); }
+  // Application rows and outbox rows, of everyone.
+  std::pair<std::int64_t, std::int64_t> stored() {
+    return {count("SELECT count(*) FROM applications"), count("SELECT count(*) FROM outbox")};
+  }
   void set_status(const std::string& ref, const char* status) {
     SQLite::Statement q(*db, "UPDATE applications SET status = ? WHERE ref = ?");
     q.bind(1, status);
@@ -122,8 +127,7 @@ TEST_CASE("apply: no account, then an incomplete profile, then an unknown code")
   // The TSC number is optional.
   f.store.save_profile(a.digits(), f.complete, t0);
   CHECK(f.service.apply(a, "NOPE").result == kind::no_vacancy);
-  CHECK(f.count("SELECT count(*) FROM applications") == 0);
-  CHECK(f.count("SELECT count(*) FROM outbox") == 0);
+  CHECK(f.stored() == std::pair<std::int64_t, std::int64_t>{0, 0});
 }
 
 TEST_CASE("apply: applying again gives the same reference, even once the vacancy has closed or filled") {
@@ -142,8 +146,7 @@ TEST_CASE("apply: applying again gives the same reference, even once the vacancy
   // Closed: still the same answer, not "closed".
   f.clock.set(t0 + 24 * hour);
   CHECK(f.service.apply(a, "S1").result == kind::already_applied);
-  CHECK(f.count("SELECT count(*) FROM applications") == 1);
-  CHECK(f.count("SELECT count(*) FROM outbox") == 1);
+  CHECK(f.stored() == std::pair<std::int64_t, std::int64_t>{1, 1});
 }
 
 TEST_CASE("apply: closed before opening and from the closing moment on") {
@@ -234,8 +237,7 @@ TEST_CASE("apply: a reference already taken is drawn again") {
   REQUIRE(second.result == kind::submitted);
   CHECK(second.app.ref != first.app.ref);
   CHECK(f.random.next == 3);
-  CHECK(f.count("SELECT count(*) FROM applications") == 2);
-  CHECK(f.count("SELECT count(*) FROM outbox") == 2);
+  CHECK(f.stored() == std::pair<std::int64_t, std::int64_t>{2, 2});
 }
 
 TEST_CASE("apply: inside a batch's transaction, a refused application leaves the batch's others") {
@@ -248,6 +250,5 @@ TEST_CASE("apply: inside a batch's transaction, a refused application leaves the
     CHECK(f.service.apply(a, "M2").result == kind::conflict);
     CHECK(f.service.apply(b, "M2").result == kind::submitted);
   });
-  CHECK(f.count("SELECT count(*) FROM applications") == 2);
-  CHECK(f.count("SELECT count(*) FROM outbox") == 2);
+  CHECK(f.stored() == std::pair<std::int64_t, std::int64_t>{2, 2});
 }

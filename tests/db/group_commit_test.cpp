@@ -149,17 +149,27 @@ TEST_CASE("group commit: batches are capped, keep the order, and what arrives me
   CHECK(f.posted.empty());
 }
 
+namespace {
+
+// db::in_transaction with its statements prepared and finalized each time in one subcase, and
+// prepared once in `stmts` in the other: a test that uses it runs both ways.
+std::function<void(const std::function<void()>&)> in_transaction_both_ways(SQLite::Database& db,
+                                                                          db::statement_cache& stmts) {
+  bool cached = false;
+  SUBCASE("statements prepared each time") {}
+  SUBCASE("statements prepared once") { cached = true; }
+  return [&db, &stmts, cached](const std::function<void()>& fn) {
+    if (cached) db::in_transaction(db, stmts, fn);
+    else db::in_transaction(db, fn);
+  };
+}
+
+}  // namespace
+
 TEST_CASE("group commit: in_transaction inside a unit undoes only itself when it throws") {
   writer_fixture f;
   db::statement_cache stmts(f.db);
-  // The savepoint's statements prepared each time, or once in a cache.
-  bool cached = false;
-  SUBCASE("prepared each time") {}
-  SUBCASE("prepared once") { cached = true; }
-  auto nested = [&](const std::function<void()>& fn) {
-    if (cached) db::in_transaction(f.db, stmts, fn);
-    else db::in_transaction(f.db, fn);
-  };
+  auto nested = in_transaction_both_ways(f.db, stmts);
   std::optional<std::string> caught;
   f.writer.submit(
       [&] {
@@ -184,13 +194,7 @@ TEST_CASE("group commit: in_transaction inside a unit undoes only itself when it
 TEST_CASE("in_transaction on its own: committed when fn returns, rolled back when it throws") {
   writer_fixture f;
   db::statement_cache stmts(f.db);
-  bool cached = false;
-  SUBCASE("prepared each time") {}
-  SUBCASE("prepared once") { cached = true; }
-  auto tx = [&](const std::function<void()>& fn) {
-    if (cached) db::in_transaction(f.db, stmts, fn);
-    else db::in_transaction(f.db, fn);
-  };
+  auto tx = in_transaction_both_ways(f.db, stmts);
   tx([&] { f.db.exec("INSERT INTO t (v) VALUES ('a')"); });
   CHECK_THROWS_AS(tx([&] {
                     f.db.exec("INSERT INTO t (v) VALUES ('b')");
