@@ -144,7 +144,7 @@ domain::apply_facts sqlite_application_store::read_for_apply(const std::string& 
     f.wanted = std::move(found->first);
     f.approved = found->second;
   }
-  // At most one a vacancy and one an exam and activity (the unique indexes of migration 3).
+  // A handful at most: one per exam and activity (applications_one_per_exam_activity).
   static const std::string active_sql =
       select_applications + "WHERE a.phone = ? AND a.status IN ('submitted', 'approved')";
   auto q = stmts_.use(active_sql);

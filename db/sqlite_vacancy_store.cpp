@@ -76,7 +76,8 @@ std::optional<domain::vacancy> sqlite_vacancy_store::find(const std::string& cod
   return read_vacancy(q);
 }
 
-std::optional<std::pair<domain::vacancy, int>> sqlite_vacancy_store::find_with_approved(const std::string& code) {
+std::optional<std::pair<domain::vacancy, int>> sqlite_vacancy_store::find_with_approved(
+    const std::string& code) {
   static const std::string sql = std::string("SELECT ") + vacancy_columns +
                                  ", (SELECT count(*) FROM applications a WHERE a.vacancy = ?1 AND "
                                  "a.status = 'approved') FROM vacancies WHERE code = ?1";

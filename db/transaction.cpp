@@ -48,7 +48,9 @@ void in_transaction(SQLite::Database& db, statement_cache* stmts, const std::fun
 
 }  // namespace
 
-void in_transaction(SQLite::Database& db, const std::function<void()>& fn) { in_transaction(db, nullptr, fn); }
+void in_transaction(SQLite::Database& db, const std::function<void()>& fn) {
+  in_transaction(db, nullptr, fn);
+}
 
 void in_transaction(SQLite::Database& db, statement_cache& stmts, const std::function<void()>& fn) {
   in_transaction(db, &stmts, fn);

@@ -82,8 +82,8 @@ apply_outcome application_service::apply(const msisdn& phone, const std::string&
   store_.in_transaction([&] {
     const auto now = clock_.now();
     const auto& p = phone.digits();
-    // One read for every check below (three statements on SQLite rather than one a check):
-    // this runs on the writer's thread, where each statement holds up every other write.
+    // One read for every check below (three statements on SQLite rather than one for each
+    // check): this runs on the writer's thread, where each statement holds up every other write.
     const apply_facts facts = store_.read_for_apply(p, code);
     if (!facts.has_account) {
       out.result = apply_outcome::kind::no_account;
@@ -116,7 +116,8 @@ apply_outcome application_service::apply(const msisdn& phone, const std::string&
       out.result = apply_outcome::kind::filled;
       return;
     }
-    if (auto other = active([&](const application& a) { return a.exam == v.exam && a.activity == v.activity; })) {
+    auto same_work = [&](const application& a) { return a.exam == v.exam && a.activity == v.activity; };
+    if (auto other = active(same_work)) {
       out = {apply_outcome::kind::conflict, *other};
       return;
     }
@@ -130,7 +131,7 @@ apply_outcome application_service::apply(const msisdn& phone, const std::string&
     a.role = v.role;
     a.station = v.station;
     a.closes_at = v.closes_at;
-    // A reference drawn again is refused by the store and drawn anew (one in 2^30 a time).
+    // A reference that is taken already is refused by the store, and another is drawn.
     do {
       a.ref = make_reference(random_);
     } while (!store_.insert_application(a));
