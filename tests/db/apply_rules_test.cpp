@@ -1,6 +1,6 @@
-// SPEC 4.5 and 4.6's rules for applying, on the real SQLite stores: every outcome, and which
-// one wins when several apply. The writer reads what it needs for them in as few statements as
-// it can (docs/performance.md); these cases hold whatever those statements are.
+// SPEC §4.5's rules for applying (with §7's slots), on the real SQLite stores: every outcome,
+// and which one wins when several apply. The writer reads what it needs for them in as few
+// statements as it can (docs/performance.md); these cases hold whatever those statements are.
 
 #include "db/database.hpp"
 #include "db/sqlite_account_store.hpp"
