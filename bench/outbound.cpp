@@ -416,6 +416,9 @@ public:
   int retry_now(domain::unix_ms now) override {
     return timed(other_, [&] { return inner_.retry_now(now); });
   }
+  int make_due(domain::unix_ms now, domain::unix_ms later_than) override {
+    return timed(other_, [&] { return inner_.make_due(now, later_than); });
+  }
   void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override {
     timed(other_, [&] { inner_.unclaim(ids, now); });
   }

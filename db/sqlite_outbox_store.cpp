@@ -29,6 +29,14 @@ int sqlite_outbox_store::retry_now(domain::unix_ms now) {
   return q.exec();
 }
 
+int sqlite_outbox_store::make_due(domain::unix_ms now, domain::unix_ms later_than) {
+  auto q = stmts_.use("UPDATE outbox SET next_attempt_at = ? WHERE state IN ('queued', 'sending') "
+                      "AND state = 'queued' AND next_attempt_at > ?");
+  q->bind(1, static_cast<std::int64_t>(now));
+  q->bind(2, static_cast<std::int64_t>(later_than));
+  return q->exec();
+}
+
 namespace {
 
 // Lowers the connection's sync level to NORMAL for one transaction of its own. In WAL mode its

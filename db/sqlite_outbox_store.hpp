@@ -17,6 +17,7 @@ public:
 
   int recover_sending(domain::unix_ms now, domain::unix_ms older_than) override;
   int retry_now(domain::unix_ms now) override;
+  int make_due(domain::unix_ms now, domain::unix_ms later_than) override;
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override;
   void unclaim(const std::vector<std::int64_t>& ids, domain::unix_ms now) override;
   using domain::outbox_store::mark_accepted;

@@ -52,6 +52,9 @@ public:
   virtual int recover_sending(unix_ms now, unix_ms older_than) = 0;
   /// Queued rows that already failed once are due now: the provider works again.
   virtual int retry_now(unix_ms now) = 0;
+  /// Queued rows whose next attempt is later than `later_than` are due at `now`: the wall
+  /// clock went back, and no message is to wait for it to catch up. Returns how many.
+  virtual int make_due(unix_ms now, unix_ms later_than) = 0;
   /// Marks up to `limit` due rows 'sending' and returns them, oldest first. A row is due when
   /// it is queued, its next attempt time has come, and no older row to the same phone is
   /// still queued or sending. The claim itself need not be durable: recover_sending at start

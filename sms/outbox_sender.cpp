@@ -16,8 +16,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <random>
 #include <set>
+#include <utility>
 
 namespace cp2::sms {
 
@@ -57,6 +59,9 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   bool failing = false;  // sends have failed since the last acceptance
   std::atomic<bool> healthy{true};  // the last database step of the loop worked
   std::chrono::steady_clock::time_point next_stale_check = std::chrono::steady_clock::now();
+  std::optional<domain::unix_ms> last_seen;  // the wall clock at the loop's last pass
+  // A step back of the wall clock larger than this is taken for a jump, not jitter.
+  static constexpr domain::unix_ms clock_step_ms = 1'000;
   // Longer than any send can take (the provider timeout is 15 s by default).
   static constexpr domain::unix_ms stale_after_ms = 120'000;
   std::function<void()> on_stopped;
@@ -108,12 +113,18 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    // At start every 'sending' row was left by a process that died.
-    int recovered = co_await run_write(writes, [this] {
+    // At start every 'sending' row was left by a process that died. And a queued message is
+    // never due further ahead than its longest retry delay: one that is was scheduled before
+    // the wall clock went back while the gateway was stopped.
+    const domain::unix_ms furthest_retry = opts.retry_cap.count() * 3 / 2;
+    auto [recovered, pulled] = co_await run_write(writes, [this, furthest_retry] {
       auto now = clock.now();
-      return store.recover_sending(now, now + 1);
+      return std::pair{store.recover_sending(now, now + 1), store.make_due(now, now + furthest_retry)};
     });
     if (recovered > 0) spdlog::warn("outbox: {} messages left sending by the last run are queued again", recovered);
+    if (pulled > 0)
+      spdlog::warn("outbox: {} queued messages were due later than any retry (the clock went back "
+                   "while stopped); they are due now", pulled);
     // Each pass claims and dispatches what is due, then sleeps until there may be more. A
     // failing pass (the database) is logged once and retried every second: it never ends the
     // loop, so delivery resumes when the fault clears.
@@ -122,6 +133,15 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       std::chrono::milliseconds wait = opts.idle_poll;
       bool more_now = false;
       try {
+        // The wall clock went back (an NTP step, an operator's fix): what was due by the old
+        // time, and what waits for a retry, is due now rather than when the clock catches up.
+        const auto seen = clock.now();
+        if (last_seen && seen + clock_step_ms < *last_seen) {
+          const auto back = *last_seen - seen;
+          int due = co_await run_write(writes, [this, seen] { return store.make_due(seen, seen); });
+          spdlog::warn("outbox: the wall clock went back {} ms; {} queued messages are due now", back, due);
+        }
+        last_seen = seen;
         pump();
         int budget = wanted();
         if (budget > 0) {

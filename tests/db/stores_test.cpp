@@ -154,6 +154,26 @@ TEST_CASE("outbox: after an outage, retries are pulled forward") {
   CHECK(f.outbox.claim_due(5000, 10).size() == 2);
 }
 
+TEST_CASE("outbox: after the clock went back, what is due later than a moment is due now") {
+  db_fixture f;
+  f.queue("254711111111", "new, queued at 10,000", false, 10'000);
+  f.queue("254722222222", "retry at 12,000", false, 1000);
+  f.queue("254733333333", "retry at 3,000", false, 1000);
+  f.queue("254744444444", "sending", false, 1000);
+  auto rows = f.outbox.claim_due(1000, 10);
+  REQUIRE(rows.size() == 3);  // the first one is not due at 1,000
+  f.outbox.mark_retry(rows[0].id, 12'000, "timeout", 1000);
+  f.outbox.mark_retry(rows[1].id, 3000, "timeout", 1000);
+  // The clock reads 2,000: rows due after 5,000 are due now, the rest keep their time.
+  CHECK(f.outbox.make_due(2000, 5000) == 2);
+  CHECK(f.outbox.next_due() == 2000);
+  auto due = f.outbox.claim_due(2000, 10);
+  CHECK(due.size() == 2);  // the new one and the retry at 12,000; the row sending stays so
+  CHECK(f.state_of(rows[2].id) == "sending");
+  CHECK(f.outbox.claim_due(2999, 10).empty());
+  CHECK(f.outbox.claim_due(3000, 10).size() == 1);
+}
+
 TEST_CASE("outbox: next_due gives the earliest queued attempt") {
   db_fixture f;
   CHECK_FALSE(f.outbox.next_due());

@@ -37,6 +37,7 @@ public:
     return inner_.recover_sending(now, older_than);
   }
   int retry_now(domain::unix_ms now) override { return inner_.retry_now(now); }
+  int make_due(domain::unix_ms now, domain::unix_ms later_than) override { return inner_.make_due(now, later_than); }
   std::vector<domain::outbox_row> claim_due(domain::unix_ms now, int limit) override {
     return inner_.claim_due(now, limit);
   }
@@ -261,4 +262,118 @@ TEST_CASE("outbox sender: sends nothing it claimed until the commits it read are
   REQUIRE(r.wait_for([&] { return r.count("accepted") == 4; }));
   CHECK(r.provider.sends().size() == 4);
   r.stop(*sender);
+}
+
+namespace {
+
+// A wall clock the test moves while the sender reads it from its own threads.
+class shared_clock final : public domain::clock {
+public:
+  explicit shared_clock(domain::unix_ms t) : now_(t) {}
+  domain::unix_ms now() const override { return now_.load(); }
+  void set(domain::unix_ms t) { now_.store(t); }
+
+private:
+  std::atomic<domain::unix_ms> now_;
+};
+
+// Times out on each message's first send (a temporary failure, retried later) and accepts it
+// after that; counts sends.
+class fails_first_provider final : public sms::provider {
+public:
+  explicit fails_first_provider(asio::io_context& ioc) : ioc_(ioc) {}
+  std::string_view name() const override { return "test"; }
+  void send(const sms::provider_message& m, std::function<void(sms::send_outcome)> done) override {
+    bool first = false;
+    {
+      std::lock_guard lock(mu_);
+      first = ++sends_ == 1;
+    }
+    asio::post(ioc_, [done = std::move(done), first] {
+      sms::send_outcome o;
+      if (first) {
+        o.failure = sms::send_failure::timeout;
+        o.retryable = true;
+        o.detail = "timeout (test)";
+      } else {
+        o.accepted = true;
+        o.message_id = "ATXid_clock";
+      }
+      done(o);
+    });
+    (void)m;
+  }
+  int sends() const {
+    std::lock_guard lock(mu_);
+    return sends_;
+  }
+
+private:
+  asio::io_context& ioc_;
+  mutable std::mutex mu_;
+  int sends_ = 0;
+};
+
+constexpr domain::unix_ms clock_t0 = 1'767'225'600'000;  // 2026-01-01T00:00Z
+
+// One message whose first send failed: queued again for a retry a minute later by the clock.
+struct retry_waiting {
+  rig r;
+  shared_clock clock{clock_t0};
+  fails_first_provider provider{r.ioc};
+  sms::sender_options o = [] {
+    auto options = rig::options();
+    options.retry_base = 60s;  // the first retry 48 to 72 s later, by the sender's jitter
+    return options;
+  }();
+  std::unique_ptr<sms::outbox_sender> sender;
+
+  retry_waiting() {
+    r.start_io();
+    start();
+    r.on_db([&] {
+      r.accounts.enqueue_sms({"254711000001", "hello", false, domain::message_kind::reply, ""}, clock.now());
+      return 0;
+    });
+    REQUIRE(r.wait_for([&] { return provider.sends() == 1 && r.count("queued") == 1; }));
+    // The clock stands still: the retry is not due, and not sent.
+    std::this_thread::sleep_for(100ms);
+    REQUIRE(provider.sends() == 1);
+  }
+  void start() {
+    sender = std::make_unique<sms::outbox_sender>(r.ioc, r.db_pool, r.writer, r.outbox, provider, clock, o);
+    sender->start();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("outbox sender: when the wall clock goes back, a waiting message is sent without waiting for it") {
+  retry_waiting w;
+  // An hour back while the sender runs: without noticing, the retry would wait an hour.
+  w.clock.set(clock_t0 - 3'600'000);
+  REQUIRE(w.r.wait_for([&] { return w.r.count("accepted") == 1; }));
+  CHECK(w.provider.sends() == 2);
+  w.r.stop(*w.sender);
+}
+
+TEST_CASE("outbox sender: a clock that went back while the gateway was stopped holds back no message") {
+  retry_waiting w;
+  w.r.stop(*w.sender);
+  w.clock.set(clock_t0 - 3'600'000);
+  w.start();
+  REQUIRE(w.r.wait_for([&] { return w.r.count("accepted") == 1; }));
+  CHECK(w.provider.sends() == 2);
+  w.r.stop(*w.sender);
+}
+
+TEST_CASE("outbox sender: a clock that stands still or goes forward keeps a retry's time") {
+  retry_waiting w;
+  w.clock.set(clock_t0 + 47'000);  // before the earliest the jitter allows
+  std::this_thread::sleep_for(100ms);
+  CHECK(w.provider.sends() == 1);
+  w.clock.set(clock_t0 + 72'001);  // past the latest
+  REQUIRE(w.r.wait_for([&] { return w.r.count("accepted") == 1; }));
+  CHECK(w.provider.sends() == 2);
+  w.r.stop(*w.sender);
 }
