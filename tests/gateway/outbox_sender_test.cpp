@@ -7,6 +7,7 @@
 #include "db/sqlite_outbox_store.hpp"
 #include "sms/outbox_sender.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/moving_clock.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -266,17 +267,6 @@ TEST_CASE("outbox sender: sends nothing it claimed until the commits it read are
 
 namespace {
 
-// A wall clock the test moves while the sender reads it from its own threads.
-class shared_clock final : public domain::clock {
-public:
-  explicit shared_clock(domain::unix_ms t) : now_(t) {}
-  domain::unix_ms now() const override { return now_.load(); }
-  void set(domain::unix_ms t) { now_.store(t); }
-
-private:
-  std::atomic<domain::unix_ms> now_;
-};
-
 // Times out on each message's first send (a temporary failure, retried later) and accepts it
 // after that; counts sends.
 class fails_first_provider final : public sms::provider {
@@ -319,7 +309,7 @@ constexpr domain::unix_ms clock_t0 = 1'767'225'600'000;  // 2026-01-01T00:00Z
 // One message whose first send failed: queued again for a retry a minute later by the clock.
 struct retry_waiting {
   rig r;
-  shared_clock clock{clock_t0};
+  testing::moving_clock clock{clock_t0};
   fails_first_provider provider{r.ioc};
   sms::sender_options o = [] {
     auto options = rig::options();

@@ -18,6 +18,7 @@
 #include "domain/msisdn.hpp"
 #include "tests/support/fake_aggregator.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/moving_clock.hpp"
 #include "tests/support/test_gateway.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -697,17 +698,8 @@ TEST_CASE("clock jumps back and forth across opening and closing: apply, withdra
 // it): the menus follow the clock on the next request, and Apply is judged by the clock's now
 // even in a session that began before the jump.
 TEST_CASE("the running gateway follows its clock jumping across a vacancy's opening and closing") {
-  class jumping_clock final : public domain::clock {
-  public:
-    explicit jumping_clock(domain::unix_ms start) : now_(start) {}
-    domain::unix_ms now() const override { return now_.load(); }
-    void set(domain::unix_ms t) { now_.store(t); }
-
-  private:
-    std::atomic<domain::unix_ms> now_;
-  };
   const std::int64_t t0 = 1'800'000'000;  // seconds: 2027-01-15
-  jumping_clock clock(t0 * 1000);         // outlives the gateway
+  testing::moving_clock clock(t0 * 1000);  // outlives the gateway
   rig t({}, &clock);
   REQUIRE(t.api("POST", "/api/v1/vacancies",
                 csv_header + "J1,KCSE,Marking,Marking centre,Examiner,Kisii,Bobasi,Kisii School,5,," +
