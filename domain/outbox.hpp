@@ -90,6 +90,10 @@ public:
 /// `jitter` (expected in [0.8, 1.2]) so a backlog does not retry in lock-step.
 unix_ms retry_delay(int attempts, double jitter, unix_ms base = 2'000, unix_ms cap = 600'000);
 
+/// The longest delay retry_delay gives with this `cap`, whatever the attempt and the jitter: a
+/// queued message due later than this from now was scheduled by a clock that has gone back.
+unix_ms longest_retry_delay(unix_ms cap);
+
 /// `body` with the password of a credential SMS replaced by asterisks; other text unchanged.
 std::string redact_password(std::string_view body);
 

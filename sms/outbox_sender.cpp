@@ -116,7 +116,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     // At start every 'sending' row was left by a process that died. And a queued message is
     // never due further ahead than its longest retry delay: one that is was scheduled before
     // the wall clock went back while the gateway was stopped.
-    const domain::unix_ms furthest_retry = opts.retry_cap.count() * 3 / 2;
+    const domain::unix_ms furthest_retry = domain::longest_retry_delay(opts.retry_cap.count());
     auto [recovered, pulled] = co_await run_write(writes, [this, furthest_retry] {
       auto now = clock.now();
       return std::pair{store.recover_sending(now, now + 1), store.make_due(now, now + furthest_retry)};

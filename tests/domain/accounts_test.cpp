@@ -178,6 +178,14 @@ TEST_CASE("retry delays double from 2 s to a 10 min cap, with jitter") {
   CHECK(cp2::domain::retry_delay(1, 1.2) == 2'400);
 }
 
+TEST_CASE("no retry delay is longer than longest_retry_delay, whatever the attempt and jitter") {
+  const cp2::domain::unix_ms longest = cp2::domain::longest_retry_delay(600'000);
+  CHECK(longest == 900'000);
+  for (int attempts : {1, 2, 10, 40, 1000})
+    for (double jitter : {0.0, 0.8, 1.2, 1.5, 9.0}) CHECK(cp2::domain::retry_delay(attempts, jitter) <= longest);
+  CHECK(cp2::domain::retry_delay(40, 9.0) == longest);
+}
+
 TEST_CASE("redaction removes only the password") {
   auto body = credentials_text("254712345678", "Ab3dEf7hJk", false);
   auto red = cp2::domain::redact_password(body);
