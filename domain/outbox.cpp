@@ -15,7 +15,9 @@ unix_ms retry_delay(int attempts, double jitter, unix_ms base, unix_ms cap) {
   return static_cast<unix_ms>(static_cast<double>(d) * std::clamp(jitter, least_jitter, most_jitter));
 }
 
-unix_ms longest_retry_delay(unix_ms cap) { return static_cast<unix_ms>(static_cast<double>(cap) * most_jitter); }
+unix_ms longest_retry_delay(unix_ms cap) {
+  return static_cast<unix_ms>(static_cast<double>(cap) * most_jitter);
+}
 
 std::string redact_password(std::string_view body) {
   constexpr std::string_view marker = "Password: ";

@@ -119,7 +119,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     const domain::unix_ms furthest_retry = domain::longest_retry_delay(opts.retry_cap.count());
     auto [recovered, pulled] = co_await run_write(writes, [this, furthest_retry] {
       auto now = clock.now();
-      return std::pair{store.recover_sending(now, now + 1), store.make_due(now, now + furthest_retry)};
+      return std::pair{store.recover_sending(now, now + 1),
+                       store.make_due(now, now + furthest_retry)};
     });
     if (recovered > 0) spdlog::warn("outbox: {} messages left sending by the last run are queued again", recovered);
     if (pulled > 0)

@@ -182,7 +182,8 @@ TEST_CASE("no retry delay is longer than longest_retry_delay, whatever the attem
   const cp2::domain::unix_ms longest = cp2::domain::longest_retry_delay(600'000);
   CHECK(longest == 900'000);
   for (int attempts : {1, 2, 10, 40, 1000})
-    for (double jitter : {0.0, 0.8, 1.2, 1.5, 9.0}) CHECK(cp2::domain::retry_delay(attempts, jitter) <= longest);
+    for (double jitter : {0.0, 0.8, 1.2, 1.5, 9.0})
+      CHECK(cp2::domain::retry_delay(attempts, jitter) <= longest);
   CHECK(cp2::domain::retry_delay(40, 9.0) == longest);
 }
 
